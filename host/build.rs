@@ -1,0 +1,34 @@
+//! Builds the example plugins and connectors in `plugins/` for
+//! `wasm32-wasip2`, so `healthplug demo` can embed them and the tests can
+//! install them. Never commits or reads prebuilt `.wasm` files.
+
+#[path = "build/wasm_workspace.rs"]
+mod wasm_workspace;
+
+use std::path::PathBuf;
+
+fn main() {
+    if let Err(message) = run() {
+        println!("cargo:warning={message}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let root = manifest_dir.parent().ok_or("host/ has no parent")?.to_path_buf();
+    let plugins = root.join("plugins");
+    wasm_workspace::rerun_if_changed(&[
+        root.join("wit"),
+        root.join("sdk/src"),
+        root.join("sdk/Cargo.toml"),
+        plugins.clone(),
+        manifest_dir.join("build"),
+    ]);
+    wasm_workspace::ensure_wasm_target()?;
+    let target_dir = wasm_workspace::outer_target_dir()?.join("wasm");
+    let wasm_dir = wasm_workspace::build_workspace(&plugins, &target_dir)?;
+    println!("cargo:rustc-env=HEALTHPLUG_PLUGINS_DIR={}", plugins.display());
+    println!("cargo:rustc-env=HEALTHPLUG_PLUGINS_WASM_DIR={}", wasm_dir.display());
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! Builds a cargo workspace of healthplug plugins for `wasm32-wasip2` from a
+//! build script. Shared by `host/build.rs` (the example plugins and
+//! connectors) and `tests/build.rs` (the test fixtures) through `#[path]`.
+//!
+//! The nested cargo runs with a clean environment (no wrapper, no outer
+//! target or flags), into its own target directory, so the host build and
+//! the plugin build never share locks or flags. The `wasm32-wasip2` target is
+//! installed with rustup when the toolchain lacks it: rustup does not install
+//! a toolchain file's targets during `cargo build`.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The target plugins are built for.
+pub const WASM_TARGET: &str = "wasm32-wasip2";
+
+type BuildResult<T> = Result<T, String>;
+
+/// The cargo target directory of the outer build (the folder holding
+/// `CACHEDIR.TAG`), found from `OUT_DIR`.
+pub fn outer_target_dir() -> BuildResult<PathBuf> {
+    let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?);
+    out_dir
+        .ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").exists())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("no cargo target directory above {}", out_dir.display()))
+}
+
+/// Installs the wasm target into the active toolchain if it is missing.
+pub fn ensure_wasm_target() -> BuildResult<()> {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let output = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("running {rustc} --print sysroot: {e}"))?;
+    let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let lib = Path::new(&sysroot).join("lib/rustlib").join(WASM_TARGET).join("lib");
+    if lib.is_dir() {
+        return Ok(());
+    }
+    println!("cargo:warning=installing the {WASM_TARGET} target with rustup");
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .status()
+        .map_err(|e| format!("the {WASM_TARGET} target is missing and rustup could not run ({e}); install it with `rustup target add {WASM_TARGET}`"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`rustup target add {WASM_TARGET}` failed ({status})"))
+    }
+}
+
+/// Re-run the build script when anything under these paths changes.
+pub fn rerun_if_changed(paths: &[PathBuf]) {
+    for path in paths {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+}
+
+/// Builds every package of the workspace at `workspace` in release mode into
+/// `target_dir`, returning the directory holding the `.wasm` files.
+pub fn build_workspace(workspace: &Path, target_dir: &Path) -> BuildResult<PathBuf> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace)
+        .args(["build", "--release", "--workspace", "--target", WASM_TARGET])
+        .arg("--target-dir")
+        .arg(target_dir);
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy().to_string();
+        let keep = matches!(key.as_str(), "CARGO_HOME" | "CARGO_MAKEFLAGS")
+            || key.starts_with("CARGO_NET_")
+            || key.starts_with("CARGO_HTTP_")
+            || key.starts_with("CARGO_REGISTRIES_")
+            || key.starts_with("CARGO_REGISTRY_")
+            || key.starts_with("CARGO_TERM_");
+        let drop = (key.starts_with("CARGO") && !keep)
+            || matches!(
+                key.as_str(),
+                "RUSTC"
+                    | "RUSTC_WRAPPER"
+                    | "RUSTC_WORKSPACE_WRAPPER"
+                    | "RUSTFLAGS"
+                    | "RUSTDOCFLAGS"
+                    | "CLIPPY_ARGS"
+                    | "CLIPPY_CONF_DIR"
+                    | "__CARGO_FIX_PLZ"
+            );
+        if drop {
+            cmd.env_remove(&key);
+        }
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("running cargo in {}: {e}", workspace.display()))?;
+    if !status.success() {
+        return Err(format!(
+            "building the plugins in {} for {WASM_TARGET} failed ({status}); the compiler output is above",
+            workspace.display()
+        ));
+    }
+    Ok(target_dir.join(WASM_TARGET).join("release"))
+}

@@ -1,0 +1,188 @@
+//! Builds the columnar batches sent to plugins: one list per column,
+//! strings dictionary-encoded, and only the columns of granted fields.
+
+use std::collections::HashMap;
+
+use crate::bindings::healthplug::plugin::health_data::AggregateBatch;
+use crate::bindings::healthplug::plugin::types::{CodingColumn, SampleBatch, StringColumn};
+use crate::consent::Fields;
+use crate::vault::StoredSample;
+
+use super::convert::to_wit_fields;
+
+/// Builds a dictionary-encoded string column; entry 0 is `""` (no value).
+#[derive(Default)]
+pub struct StringColumnBuilder {
+    dictionary: Vec<String>,
+    lookup: HashMap<String, u32>,
+    indices: Vec<u32>,
+}
+
+impl StringColumnBuilder {
+    /// A builder with room for `n` samples.
+    pub fn with_capacity(n: usize) -> StringColumnBuilder {
+        StringColumnBuilder {
+            dictionary: vec![String::new()],
+            lookup: HashMap::new(),
+            indices: Vec::with_capacity(n),
+        }
+    }
+
+    /// Appends one sample's value.
+    pub fn push(&mut self, value: Option<&str>) {
+        let index = match value {
+            None | Some("") => 0,
+            Some(text) => match self.lookup.get(text) {
+                Some(i) => *i,
+                None => {
+                    let i = u32::try_from(self.dictionary.len()).unwrap_or(0);
+                    self.dictionary.push(text.to_string());
+                    self.lookup.insert(text.to_string(), i);
+                    i
+                }
+            },
+        };
+        self.indices.push(index);
+    }
+
+    /// The finished column.
+    pub fn finish(self) -> StringColumn {
+        StringColumn {
+            dictionary: self.dictionary,
+            indices: self.indices,
+        }
+    }
+}
+
+/// Assembles a sample batch from rows (already sorted and limited),
+/// holding only the columns of `fields`.
+pub fn sample_batch(rows: &[StoredSample], fields: Fields, more: bool) -> SampleBatch {
+    let n = rows.len();
+    let has = |f| fields.contains(f);
+    let type_codes = rows.iter().map(|r| r.data_type.code()).collect();
+    let (start_times, end_times) = if has(Fields::TIME) {
+        (
+            Some(rows.iter().map(|r| r.start_ms).collect()),
+            Some(rows.iter().map(|r| r.end_ms).collect()),
+        )
+    } else {
+        (None, None)
+    };
+    let values = has(Fields::VALUE).then(|| {
+        rows.iter()
+            .map(|r| r.payload.as_ref().and_then(|p| p.value).unwrap_or(f64::NAN))
+            .collect()
+    });
+    let string_column = |field: Fields, get: &dyn Fn(&StoredSample) -> Option<&str>| {
+        has(field).then(|| {
+            let mut b = StringColumnBuilder::with_capacity(n);
+            for r in rows {
+                b.push(get(r));
+            }
+            b.finish()
+        })
+    };
+    let units = string_column(Fields::UNIT, &|r| r.payload.as_ref().map(|p| p.unit.as_str()));
+    let codings = has(Fields::VALUE).then(|| {
+        let mut systems = StringColumnBuilder::with_capacity(n);
+        let mut codes = StringColumnBuilder::with_capacity(n);
+        let mut displays = StringColumnBuilder::with_capacity(n);
+        for r in rows {
+            let coding = r.payload.as_ref().and_then(|p| p.coding.as_ref());
+            systems.push(coding.map(|c| c.system.as_str()));
+            codes.push(coding.map(|c| c.code.as_str()));
+            displays.push(coding.map(|c| c.display.as_str()));
+        }
+        CodingColumn {
+            systems: systems.finish(),
+            codes: codes.finish(),
+            displays: displays.finish(),
+        }
+    });
+    let source_names = string_column(Fields::SOURCE_NAME, &|r| {
+        r.payload.as_ref().and_then(|p| p.source_name.as_deref())
+    });
+    let devices = string_column(Fields::DEVICE, &|r| {
+        r.payload.as_ref().and_then(|p| p.device.as_deref())
+    });
+    let metadata = string_column(Fields::METADATA, &|r| {
+        r.payload.as_ref().and_then(|p| p.metadata.as_deref())
+    });
+    let notes = string_column(Fields::NOTES, &|r| r.payload.as_ref().and_then(|p| p.notes.as_deref()));
+    SampleBatch {
+        type_codes,
+        start_times,
+        end_times,
+        values,
+        units,
+        codings,
+        source_names,
+        devices,
+        metadata,
+        notes,
+        fields: to_wit_fields(fields),
+        more,
+    }
+}
+
+/// One aggregate row under construction.
+#[derive(Clone, Copy, Debug)]
+pub struct Bucket {
+    /// Type code.
+    pub type_code: u8,
+    /// Bucket start.
+    pub start_ms: i64,
+    /// Samples.
+    pub count: u32,
+    /// Sum.
+    pub sum: f64,
+    /// Minimum.
+    pub min: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+/// Aggregates the values of `rows` (one type, sorted by start) into buckets
+/// of `bucket_ms`, appending rows to `out`.
+pub fn aggregate_rows(rows: &[StoredSample], bucket_ms: i64, out: &mut Vec<Bucket>) {
+    for r in rows {
+        let Some(value) = r.payload.as_ref().and_then(|p| p.value) else {
+            continue;
+        };
+        let start = r.start_ms.div_euclid(bucket_ms) * bucket_ms;
+        match out.last_mut() {
+            Some(b) if b.start_ms == start && b.type_code == r.data_type.code() => {
+                b.count += 1;
+                b.sum += value;
+                b.min = b.min.min(value);
+                b.max = b.max.max(value);
+            }
+            _ => out.push(Bucket {
+                type_code: r.data_type.code(),
+                start_ms: start,
+                count: 1,
+                sum: value,
+                min: value,
+                max: value,
+            }),
+        }
+    }
+}
+
+/// The finished aggregate batch.
+pub fn aggregate_batch(buckets: &[Bucket]) -> AggregateBatch {
+    let mut units = StringColumnBuilder::with_capacity(buckets.len());
+    for b in buckets {
+        units.push(crate::registry::DataType::from_code(b.type_code).map(|t| t.info().unit));
+    }
+    AggregateBatch {
+        type_codes: buckets.iter().map(|b| b.type_code).collect(),
+        bucket_starts: buckets.iter().map(|b| b.start_ms).collect(),
+        counts: buckets.iter().map(|b| b.count).collect(),
+        sums: buckets.iter().map(|b| b.sum).collect(),
+        means: buckets.iter().map(|b| b.sum / f64::from(b.count.max(1))).collect(),
+        mins: buckets.iter().map(|b| b.min).collect(),
+        maxs: buckets.iter().map(|b| b.max).collect(),
+        units: units.finish(),
+    }
+}

@@ -1,0 +1,29 @@
+//! The capabilities a plugin may import, one file per WIT interface, and
+//! the linker that provides exactly those its manifest declares.
+
+mod columns;
+mod convert;
+mod health_data;
+mod log;
+pub mod plan;
+
+use anyhow::Result;
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+
+use crate::bindings::healthplug::plugin::{health_data as health_data_wit, log as log_wit, types as types_wit};
+use crate::manifest::Manifest;
+use crate::runtime::InvocationState;
+
+pub use convert::{from_wit_type, to_wit_type};
+
+/// A linker with WASI (sandboxed by the `WasiCtx`) and the healthplug
+/// interfaces `manifest` is entitled to.
+pub fn linker_for(engine: &Engine, _manifest: &Manifest) -> Result<Linker<InvocationState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    types_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    health_data_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    log_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}

@@ -1,0 +1,165 @@
+//! The command line: `healthplug <command>`, parsed with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// healthplug: run sandboxed health plugins on consented data.
+#[derive(Debug, Parser)]
+#[command(name = "healthplug", version, about, long_about = None)]
+pub struct Cli {
+    /// Home directory (default: $HEALTHPLUG_HOME, else the OS data directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the demo: synthetic data, both example plugins, a partial consent.
+    Demo,
+    /// Install, list, inspect and remove plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Grant, revoke and show consent.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// Invoke a plugin's tool for a user and print its result.
+    Invoke {
+        /// The user.
+        user: String,
+        /// The plugin id.
+        plugin: String,
+        /// The tool.
+        tool: String,
+        /// Arguments as a JSON object.
+        args: Option<String>,
+    },
+    /// Show everything held about a user.
+    Records {
+        /// The user.
+        user: String,
+        /// Only these types (comma-separated).
+        #[arg(long = "type", value_name = "TYPES")]
+        types: Option<String>,
+        /// Show at most this many records (human output only).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// List the health data types.
+    Types {
+        /// Print the Markdown reference table.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Show or verify the audit log.
+    Audit {
+        /// Only entries about this user.
+        user: Option<String>,
+        /// Verify the hash chain instead of printing it.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Erase a user: destroy their key and delete everything about them.
+    Erase {
+        /// The user.
+        user: String,
+    },
+}
+
+/// `healthplug plugin ...`
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Install a plugin from its directory or manifest.
+    Add {
+        /// A plugin directory or its healthplug.toml.
+        path: PathBuf,
+        /// Install without review, for local testing (marked dev everywhere).
+        #[arg(long)]
+        dev: bool,
+    },
+    /// List installed plugins.
+    List,
+    /// Show a plugin's manifest, limits and tools.
+    Info {
+        /// The plugin id.
+        id: String,
+    },
+    /// Remove a plugin and every consent given to it.
+    Remove {
+        /// The plugin id.
+        id: String,
+    },
+}
+
+/// Options of a grant.
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// The user (created if new).
+    pub user: String,
+    /// The plugin id.
+    pub plugin: String,
+    /// Types to grant (comma-separated).
+    #[arg(long, value_name = "TYPES")]
+    pub types: String,
+    /// Fields to grant (comma-separated: value,unit,time,source-name,device,metadata,notes or all).
+    #[arg(long, value_name = "FIELDS")]
+    pub fields: Option<String>,
+    /// Only the last N days of history are visible.
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// Only history since this date (YYYY-MM-DD or RFC 3339) is visible.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// raw, hourly or daily (aggregates only).
+    #[arg(long)]
+    pub granularity: Option<String>,
+    /// Also allow writing these types.
+    #[arg(long)]
+    pub write: bool,
+    /// The grant ends at this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}
+
+/// `healthplug consent ...`
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Grant a plugin access to data types for a user.
+    Grant(GrantArgs),
+    /// Revoke a plugin's access (all types unless --types); effective on its next host call.
+    Revoke {
+        /// The user.
+        user: String,
+        /// The plugin id.
+        plugin: String,
+        /// Only these types (comma-separated).
+        #[arg(long, value_name = "TYPES")]
+        types: Option<String>,
+    },
+    /// Show a user's consents.
+    Show {
+        /// The user.
+        user: String,
+    },
+}
+
+/// `healthplug user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add {
+        /// The user id.
+        user: String,
+    },
+    /// List users.
+    List,
+}

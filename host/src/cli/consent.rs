@@ -1,0 +1,159 @@
+//! `healthplug consent grant|revoke|show`.
+
+use super::args::{ConsentCommand, GrantArgs};
+use super::output::{Table, print_json, short_time};
+use super::{CliError, CliResult, usage};
+use crate::consent::{Fields, Granularity};
+use crate::platform::{GrantRequest, Host};
+use crate::registry::{DataType, parse_type_list};
+
+/// Parses `YYYY-MM-DD` (UTC midnight) or an RFC 3339 timestamp to ms.
+pub(super) fn parse_date(text: &str, flag: &str) -> Result<i64, CliError> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t.as_millisecond());
+    }
+    let date: jiff::civil::Date = text.parse().map_err(|_| {
+        usage(
+            format!("{flag} `{text}` is not a date"),
+            "use YYYY-MM-DD or an RFC 3339 time such as 2027-01-31T12:00:00Z",
+        )
+    })?;
+    let zoned = date
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|e| usage(format!("{flag} `{text}`: {e}"), "use YYYY-MM-DD"))?;
+    Ok(zoned.timestamp().as_millisecond())
+}
+
+pub(super) fn types_arg(list: &str) -> Result<Vec<DataType>, CliError> {
+    let types = parse_type_list(list).map_err(|e| usage(e.to_string(), "`healthplug types` lists every type"))?;
+    if types.is_empty() {
+        return Err(usage("no type given", "name types like --types steps,heart-rate"));
+    }
+    Ok(types)
+}
+
+fn grant_request(a: &GrantArgs) -> Result<GrantRequest, CliError> {
+    let fields = match &a.fields {
+        Some(f) => Some(Fields::parse_list(f).map_err(|e| usage(e.to_string(), "for example --fields value,time"))?),
+        None => None,
+    };
+    let granularity = match &a.granularity {
+        Some(g) => Some(
+            g.parse::<Granularity>()
+                .map_err(|e| usage(e, "use raw, hourly or daily"))?,
+        ),
+        None => None,
+    };
+    if a.days == Some(0) {
+        return Err(usage("--days must be at least 1", "for example --days 30"));
+    }
+    Ok(GrantRequest {
+        types: types_arg(&a.types)?,
+        fields,
+        days: a.days,
+        since_ms: a.since.as_deref().map(|s| parse_date(s, "--since")).transpose()?,
+        granularity,
+        write: a.write,
+        until_ms: a.until.as_deref().map(|s| parse_date(s, "--until")).transpose()?,
+    })
+}
+
+pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
+    match cmd {
+        ConsentCommand::Grant(a) => {
+            let req = grant_request(&a)?;
+            let rows = host.grant(&a.user, &a.plugin, &req)?;
+            if json {
+                return Ok(print_json(&rows)?);
+            }
+            for g in rows {
+                println!(
+                    "granted {} {} to {} for {}: fields {}, {}, {}{}{}",
+                    if g.write {
+                        if g.read { "read+write of" } else { "write of" }
+                    } else {
+                        "read of"
+                    },
+                    g.data_type,
+                    a.plugin,
+                    a.user,
+                    g.fields,
+                    g.granularity,
+                    g.days
+                        .map(|d| format!("last {d} days"))
+                        .unwrap_or_else(|| "all history".into()),
+                    g.since_ms
+                        .map(|s| format!(", since {}", short_time(s)))
+                        .unwrap_or_default(),
+                    g.until_ms
+                        .map(|u| format!(", until {}", short_time(u)))
+                        .unwrap_or_default(),
+                );
+            }
+            Ok(())
+        }
+        ConsentCommand::Revoke { user, plugin, types } => {
+            let types = types.as_deref().map(types_arg).transpose()?;
+            let revoked = host.revoke(&user, &plugin, types.as_deref())?;
+            if json {
+                return Ok(print_json(&revoked)?);
+            }
+            if revoked.is_empty() {
+                println!("nothing to revoke: {plugin} held no active grant for {user}");
+            } else {
+                let names: Vec<&str> = revoked.iter().map(|t| t.id()).collect();
+                println!(
+                    "revoked {} from {plugin} for {user}; effective on its next host call",
+                    names.join(", ")
+                );
+            }
+            Ok(())
+        }
+        ConsentCommand::Show { user } => {
+            let rows = host.consents(&user)?;
+            if json {
+                return Ok(print_json(&rows)?);
+            }
+            if rows.is_empty() {
+                println!("{user} has granted nothing");
+                return Ok(());
+            }
+            let mut t = Table::new(&[
+                "PLUGIN",
+                "TYPE",
+                "ACCESS",
+                "FIELDS",
+                "GRANULARITY",
+                "HISTORY",
+                "UNTIL",
+                "STATUS",
+                "PURPOSE",
+            ]);
+            for c in rows {
+                let g = &c.grant;
+                t.row(vec![
+                    c.plugin,
+                    g.data_type.to_string(),
+                    match (g.read, g.write) {
+                        (true, true) => "read+write",
+                        (false, true) => "write",
+                        _ => "read",
+                    }
+                    .into(),
+                    g.fields.to_string(),
+                    g.granularity.to_string(),
+                    match (g.days, g.since_ms) {
+                        (Some(d), _) => format!("{d} days"),
+                        (None, Some(s)) => format!("since {}", short_time(s)),
+                        (None, None) => "all".into(),
+                    },
+                    g.until_ms.map(short_time).unwrap_or_else(|| "-".into()),
+                    c.status,
+                    g.purpose.clone(),
+                ]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! `healthplug invoke|records|user|types|audit|erase`.
+
+use super::args::UserCommand;
+use super::consent::types_arg;
+use super::output::{Table, indent, pretty, print_json, short_time};
+use super::{CliError, CliResult};
+use crate::platform::{Host, InvokeOutcome};
+use crate::registry::{DataType, markdown_table};
+use crate::runtime::AccessOutcome;
+
+/// Prints what a plugin read and was refused, one line each.
+pub(super) fn print_accesses(outcome: &InvokeOutcome) {
+    let mut allowed: Vec<String> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
+    for a in &outcome.accesses {
+        match &a.outcome {
+            AccessOutcome::Allowed {
+                count,
+                fields,
+                granularity,
+            } => {
+                let what = if granularity == "raw" {
+                    "samples"
+                } else {
+                    "aggregate rows"
+                };
+                allowed.push(format!("{} ({count} {what}, fields {fields})", a.data_type));
+            }
+            AccessOutcome::Written { count } => allowed.push(format!("{} ({count} written)", a.data_type)),
+            AccessOutcome::Denied { reason } => refused.push(format!("{} ({reason})", a.data_type)),
+        }
+    }
+    println!(
+        "  allowed: {}",
+        if allowed.is_empty() {
+            "-".into()
+        } else {
+            allowed.join(", ")
+        }
+    );
+    println!(
+        "  refused: {}",
+        if refused.is_empty() {
+            "-".into()
+        } else {
+            refused.join(", ")
+        }
+    );
+}
+
+pub(super) fn invoke(host: &Host, user: &str, plugin: &str, tool: &str, args: Option<&str>, json: bool) -> CliResult {
+    let outcome = host.invoke(user, plugin, tool, args.unwrap_or("{}"))?;
+    if json {
+        return Ok(print_json(&outcome)?);
+    }
+    println!(
+        "{} {}{} / {} for {user}  ({:.1} ms, {} host calls)",
+        outcome.plugin,
+        outcome.version,
+        if outcome.dev { " [dev]" } else { "" },
+        outcome.tool,
+        outcome.elapsed_ms,
+        outcome.host_calls
+    );
+    print_accesses(&outcome);
+    match &outcome.result {
+        Ok(text) => println!("{}", pretty(text)),
+        Err(f) => {
+            return Err(CliError::Usage(
+                format!("tool `{tool}` failed ({}): {}", f.kind, f.message),
+                Some(format!(
+                    "`healthplug plugin info {plugin}` lists its tools and their arguments"
+                )),
+            ));
+        }
+    }
+    if !outcome.logs.is_empty() {
+        println!("  log:");
+        for l in &outcome.logs {
+            println!("{}", indent(&format!("[{}] {}", l.level, l.message), 4));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn records(host: &Host, user: &str, types: Option<&str>, limit: usize, json: bool) -> CliResult {
+    let types: Vec<DataType> = types.map(types_arg).transpose()?.unwrap_or_default();
+    let records = host.records(user, &types)?;
+    if json {
+        return Ok(print_json(&records)?);
+    }
+    if records.is_empty() {
+        println!("no records for {user}");
+        return Ok(());
+    }
+    let mut t = Table::new(&["TYPE", "START", "END", "VALUE", "UNIT", "CODING", "SOURCE", "ORIGIN"]);
+    for r in records.iter().take(limit) {
+        t.row(vec![
+            r.data_type.clone(),
+            r.start.clone(),
+            r.end.clone(),
+            r.value.map(|v| format!("{v}")).unwrap_or_else(|| "-".into()),
+            r.unit.clone(),
+            r.coding.as_ref().map(|c| c.display.clone()).unwrap_or_default(),
+            r.source_name.clone().unwrap_or_default(),
+            r.provenance.origin.clone(),
+        ]);
+    }
+    print!("{}", t.render());
+    if records.len() > limit {
+        println!("... {} more (use --limit, --type or --json)", records.len() - limit);
+    }
+    Ok(())
+}
+
+pub(super) fn user(host: &Host, cmd: UserCommand, json: bool) -> CliResult {
+    match cmd {
+        UserCommand::Add { user } => {
+            let (record, created) = host.ensure_user(&user)?;
+            if json {
+                return Ok(print_json(&record)?);
+            }
+            if created {
+                println!("created user {user}");
+            } else {
+                println!("user {user} already exists");
+            }
+            Ok(())
+        }
+        UserCommand::List => {
+            let users = host.users()?;
+            if json {
+                return Ok(print_json(&users)?);
+            }
+            let mut t = Table::new(&["USER", "REF", "CREATED"]);
+            for u in users {
+                t.row(vec![u.handle, u.user_ref, short_time(u.created_ms)]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+    }
+}
+
+pub(super) fn types(markdown: bool, json: bool) -> CliResult {
+    if markdown {
+        print!("{}", markdown_table());
+        return Ok(());
+    }
+    if json {
+        let list: Vec<_> = DataType::all()
+            .map(|t| {
+                let i = t.info();
+                serde_json::json!({
+                    "code": t.code(), "id": i.id, "name": i.name, "category": i.category.id(),
+                    "unit": i.unit, "healthkit": i.healthkit, "health_connect": i.health_connect, "code_system": i.code,
+                })
+            })
+            .collect();
+        return Ok(print_json(&list)?);
+    }
+    let mut t = Table::new(&["ID", "CATEGORY", "UNIT", "NAME"]);
+    for ty in DataType::all() {
+        let i = ty.info();
+        t.row(vec![i.id.into(), i.category.id().into(), i.unit.into(), i.name.into()]);
+    }
+    print!("{}", t.render());
+    Ok(())
+}
+
+pub(super) fn audit(host: &Host, user: Option<&str>, verify: bool, json: bool) -> CliResult {
+    if verify {
+        let report = host.verify_audit()?;
+        if json {
+            print_json(&report)?;
+        } else if let Some(problem) = &report.problem {
+            println!("audit log BROKEN after {} good entries: {problem}", report.entries);
+        } else {
+            println!(
+                "audit log intact: {} entries, hash chain and head verified",
+                report.entries
+            );
+        }
+        return match report.problem {
+            Some(p) => Err(CliError::Usage(
+                format!("the audit log failed verification: {p}"),
+                Some("the log was altered outside healthplug; keep a copy for investigation".into()),
+            )),
+            None => Ok(()),
+        };
+    }
+    if let Some(u) = user {
+        host.user(u)?;
+    }
+    let entries = host.audit_log(user)?;
+    if json {
+        return Ok(print_json(&entries)?);
+    }
+    let mut t = Table::new(&[
+        "#", "TIME", "KIND", "USER", "PLUGIN", "TYPE", "FIELDS", "COUNT", "OUTCOME", "DETAIL",
+    ]);
+    for e in entries {
+        let ev = &e.event;
+        t.row(vec![
+            e.seq.to_string(),
+            short_time(e.at),
+            ev.kind.id().into(),
+            ev.user.clone().unwrap_or_default(),
+            ev.plugin.clone().unwrap_or_default(),
+            ev.data_type.clone().unwrap_or_default(),
+            ev.fields.clone().unwrap_or_default(),
+            ev.count.map(|c| c.to_string()).unwrap_or_default(),
+            ev.outcome.clone().unwrap_or_default(),
+            ev.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    print!("{}", t.render());
+    Ok(())
+}
+
+pub(super) fn erase(host: &Host, user: &str, json: bool) -> CliResult {
+    let report = host.erase(user)?;
+    if json {
+        return Ok(print_json(&report)?);
+    }
+    println!(
+        "erased {user}: {} samples and {} consents deleted, {} storage entries deleted, data key {}",
+        report.samples,
+        report.consents,
+        report.storage_entries,
+        if report.key_destroyed { "destroyed" } else { "not found" }
+    );
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The consent model: the fields and granularity a grant covers, and the
+//! pure computation of effective access from manifest, user grant and
+//! platform policy (checked on every host call).
+
+mod fields;
+mod grants;
+mod granularity;
+
+pub use fields::{Fields, UnknownField};
+pub use grants::{Denial, DenialReason, EffectiveGrant, GrantSet, PlatformPolicy, TypeRequest, UserGrant};
+pub use granularity::Granularity;

@@ -1,0 +1,210 @@
+//! Deterministic synthetic health data for the demo: ~90 days of steps,
+//! heart rate, sleep, workouts, meals and body mass, ending today. Seeded by
+//! calendar day, so the same day always gets the same values.
+
+use crate::registry::DataType;
+use crate::vault::{Coding, NewSample};
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+/// SplitMix64: a tiny, well-known deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [lo, hi).
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+}
+
+fn ty(id: &str) -> DataType {
+    DataType::from_id(id).unwrap_or_else(|| unreachable!("demo type {id} is in the registry"))
+}
+
+fn sample(t: DataType, start: i64, end: i64, value: f64, source: &str, device: Option<&str>) -> NewSample {
+    let mut s = NewSample::quantity(t, start, end, (value * 100.0).round() / 100.0);
+    s.source_name = Some(source.to_string());
+    s.device = device.map(str::to_string);
+    s
+}
+
+fn coded(t: DataType, start: i64, end: i64, minutes: f64, coding: (&str, &str, &str)) -> NewSample {
+    let mut s = sample(t, start, end, minutes, "healthplug demo", Some("Demo Watch"));
+    s.coding = Some(Coding {
+        system: coding.0.to_string(),
+        code: coding.1.to_string(),
+        display: coding.2.to_string(),
+    });
+    s
+}
+
+const ACTIVITY: &str = "https://healthplug.dev/vocab/activity";
+const SLEEP: &str = "https://healthplug.dev/vocab/sleep-stage";
+
+/// `days` days of data ending at `now_ms` (samples after `now_ms` are left
+/// out).
+pub fn generate(days: u32, now_ms: i64) -> Vec<NewSample> {
+    let today = now_ms.div_euclid(DAY) * DAY;
+    let first = today - i64::from(days.saturating_sub(1)) * DAY;
+    let mut out = Vec::new();
+    for d in 0..i64::from(days) {
+        let day = first + d * DAY;
+        // Seeded by calendar day: the same day always gets the same values.
+        let mut rng = Rng::new(0x4845_414c_5448 ^ (day / DAY) as u64);
+        let weekday = (day / DAY + 4).rem_euclid(7); // 0 = Sunday
+        let weekend = weekday == 0 || weekday == 6;
+        let workout_day = matches!(weekday, 1 | 3 | 6);
+
+        // Steps per hour, 07:00-21:00.
+        let daily_target = if weekend { 10_500.0 } else { 7_800.0 } * rng.range(0.75, 1.2);
+        for h in 7..22 {
+            let share = if (7..9).contains(&h) || (17..19).contains(&h) {
+                0.11
+            } else {
+                0.055
+            };
+            let v = (daily_target * share * rng.range(0.6, 1.4)).round();
+            out.push(sample(
+                ty("steps"),
+                day + h * HOUR,
+                day + (h + 1) * HOUR,
+                v,
+                "healthplug demo",
+                Some("Demo Phone"),
+            ));
+        }
+
+        // Heart rate every 10 minutes, 06:00-23:00.
+        let workout_at = day + 18 * HOUR;
+        for m in (6 * 60..23 * 60).step_by(10) {
+            let t = day + i64::from(m) * MINUTE;
+            let exercising = workout_day && t >= workout_at && t < workout_at + 40 * MINUTE;
+            let bpm = if exercising {
+                rng.range(128.0, 162.0)
+            } else {
+                rng.range(58.0, 84.0)
+            };
+            out.push(sample(
+                ty("heart-rate"),
+                t,
+                t,
+                bpm.round(),
+                "healthplug demo",
+                Some("Demo Watch"),
+            ));
+        }
+
+        // A workout three days a week.
+        if workout_day {
+            let (code, display) = if weekday == 6 {
+                ("cycling", "Cycling")
+            } else {
+                ("running", "Running")
+            };
+            let minutes = rng.range(30.0, 45.0).round();
+            let mut w = coded(
+                ty("workout"),
+                workout_at,
+                workout_at + (minutes as i64) * MINUTE,
+                minutes,
+                (ACTIVITY, code, display),
+            );
+            let km = if code == "running" {
+                minutes / 6.0
+            } else {
+                minutes / 2.4
+            };
+            w.metadata = Some(format!(
+                "{{\"distance_m\":{:.0},\"energy_kcal\":{:.0}}}",
+                km * 1000.0,
+                minutes * 10.5
+            ));
+            out.push(w);
+        }
+
+        // Sleep the night before: 23:00 to ~07:00 in stages.
+        let mut t = day - HOUR;
+        for (code, display, lo, hi) in [
+            ("inBed", "In bed", 10.0, 20.0),
+            ("asleepCore", "Core sleep", 80.0, 110.0),
+            ("asleepDeep", "Deep sleep", 50.0, 80.0),
+            ("asleepREM", "REM sleep", 60.0, 90.0),
+            ("awake", "Awake", 3.0, 12.0),
+            ("asleepCore", "Core sleep", 90.0, 130.0),
+            ("asleepREM", "REM sleep", 30.0, 50.0),
+        ] {
+            let minutes = rng.range(lo, hi).round();
+            let end = t + (minutes as i64) * MINUTE;
+            out.push(coded(ty("sleep"), t, end, minutes, (SLEEP, code, display)));
+            t = end;
+        }
+
+        // Three meals.
+        for (hour, kcal) in [(8, 520.0), (13, 780.0), (19, 860.0)] {
+            let t = day + hour * HOUR;
+            let energy = kcal * rng.range(0.8, 1.25);
+            let protein = energy * rng.range(0.12, 0.22) / 4.0;
+            let fat = energy * rng.range(0.25, 0.42) / 9.0;
+            let carbs = (energy - protein * 4.0 - fat * 9.0) / 4.0;
+            for (id, v) in [
+                ("dietary-energy", energy),
+                ("dietary-protein", protein),
+                ("dietary-fat", fat),
+                ("dietary-carbohydrate", carbs),
+            ] {
+                out.push(sample(ty(id), t, t, v, "healthplug demo", None));
+            }
+        }
+
+        // Body mass each morning, drifting down slowly.
+        let kg = 82.0 - 1.8 * (d as f64 / f64::from(days.max(1))) + rng.range(-0.35, 0.35);
+        let t = day + 7 * HOUR + 30 * MINUTE;
+        out.push(sample(ty("body-mass"), t, t, kg, "healthplug demo", Some("Demo Scale")));
+    }
+    out.retain(|s| s.start_ms <= now_ms);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_ends_now() {
+        let now = 20_000 * DAY + 15 * HOUR;
+        let a = generate(90, now);
+        let b = generate(90, now);
+        assert_eq!(a, b);
+        assert!(a.len() > 10_000, "{}", a.len());
+        assert!(a.iter().all(|s| s.start_ms <= now));
+        assert!(a.iter().any(|s| s.data_type == ty("workout")));
+        // A day later, the overlapping days hold the same values.
+        let c = generate(90, now + DAY);
+        let steps_of = |v: &[NewSample], day: i64| {
+            v.iter()
+                .filter(|s| s.data_type == ty("steps") && s.start_ms.div_euclid(DAY) == day)
+                .map(|s| s.value)
+                .collect::<Vec<_>>()
+        };
+        assert!(steps_of(&a, 19_990) == steps_of(&c, 19_990));
+    }
+}

@@ -1,0 +1,21 @@
+//! healthplug: a WebAssembly plugin host for health apps.
+//!
+//! Plugins are sandboxed components whose only powers are WIT-defined
+//! capabilities, each checked against the plugin's manifest and the user's
+//! consent on every call.
+
+pub mod bindings;
+pub mod capabilities;
+pub mod cli;
+pub mod consent;
+pub mod demo;
+mod error;
+pub mod examples;
+pub mod manifest;
+pub mod platform;
+pub mod registry;
+pub mod runtime;
+pub mod vault;
+
+pub use error::HostError;
+pub use platform::Host;

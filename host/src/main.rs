@@ -1,0 +1,5 @@
+//! The `healthplug` binary.
+
+fn main() -> std::process::ExitCode {
+    healthplug_host::cli::main()
+}

@@ -1,0 +1,521 @@
+//! Strict parsing of `healthplug.toml` into a [`Manifest`], with errors
+//! that name the file, line, column and key.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Manifest, ManifestLimits, ReadRequest, World, WriteRequest};
+use crate::consent::{Fields, Granularity};
+use crate::registry::DataType;
+
+/// A manifest that cannot be used, and where it is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ManifestError {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// 1-based column (0 when unknown).
+    pub column: usize,
+    /// The key at fault (`plugin.id`, `read[1].types`), empty if unknown.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        if !self.key.is_empty() {
+            write!(f, ": `{}`", self.key)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl ManifestError {
+    pub(super) fn io(path: &Path, e: &std::io::Error) -> ManifestError {
+        ManifestError {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("cannot read the manifest: {e}"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    plugin: RawPlugin,
+    #[serde(default)]
+    read: Vec<RawRead>,
+    #[serde(default)]
+    write: Vec<RawWrite>,
+    #[serde(default)]
+    limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPlugin {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    version: Spanned<String>,
+    publisher: Spanned<String>,
+    #[serde(default)]
+    description: Option<String>,
+    component: Spanned<String>,
+    #[serde(default)]
+    sha256: Option<Spanned<String>>,
+    #[serde(default)]
+    world: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRead {
+    types: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    purpose: Option<Spanned<String>>,
+    #[serde(default)]
+    fields: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    days: Option<Spanned<i64>>,
+    #[serde(default)]
+    granularity: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawWrite {
+    types: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    purpose: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    #[serde(default)]
+    memory_mib: Option<Spanned<i64>>,
+    #[serde(default)]
+    timeout_ms: Option<Spanned<i64>>,
+}
+
+/// Turns byte offsets into line/column and builds errors.
+struct Locator<'a> {
+    source: &'a str,
+    path: &'a Path,
+}
+
+impl Locator<'_> {
+    fn error(&self, span: Option<Range<usize>>, key: &str, message: impl Into<String>) -> ManifestError {
+        let (line, column) = match span {
+            Some(span) => {
+                let start = span.start.min(self.source.len());
+                let before = &self.source[..start];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rfind('\n').map_or(start, |nl| start - nl - 1) + 1;
+                (line, column)
+            }
+            None => (0, 0),
+        };
+        ManifestError {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The toml error message without toml's own position preamble.
+fn toml_message(e: &toml::de::Error) -> String {
+    let message = e.message().trim().to_string();
+    if message.starts_with("unknown field") {
+        format!("{message}: unknown keys are not allowed")
+    } else {
+        message
+    }
+}
+
+/// Guesses the key a toml error is about from the source line it points at.
+fn key_at(source: &str, span: &Option<Range<usize>>) -> String {
+    let Some(span) = span else { return String::new() };
+    let start = span.start.min(source.len());
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = source[line_start..].lines().next().unwrap_or("");
+    let section = source[..line_start]
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let l = l.trim();
+            l.starts_with('[')
+                .then(|| l.trim_matches(|c| c == '[' || c == ']').to_string())
+        })
+        .unwrap_or_default();
+    let key = line.split('=').next().unwrap_or("").trim();
+    if line.trim_start().starts_with('[') || key.is_empty() {
+        section
+    } else if section.is_empty() {
+        key.to_string()
+    } else {
+        format!("{section}.{key}")
+    }
+}
+
+pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError> {
+    let at = Locator { source, path };
+    let raw: RawManifest = toml::from_str(source).map_err(|e| {
+        let span = e.span();
+        let key = key_at(source, &span);
+        at.error(span, &key, toml_message(&e))
+    })?;
+
+    let p = &raw.plugin;
+    let id = p.id.get_ref().trim().to_string();
+    if !is_kebab_id(&id) {
+        return Err(at.error(Some(p.id.span()), "plugin.id", format!(
+            "`{id}` is not a valid plugin id: use kebab-case (lowercase letters, digits and single dashes, starting with a letter, at most 64 characters)"
+        )));
+    }
+    for (value, key) in [
+        (&p.name, "plugin.name"),
+        (&p.publisher, "plugin.publisher"),
+        (&p.component, "plugin.component"),
+    ] {
+        if value.get_ref().trim().is_empty() {
+            return Err(at.error(Some(value.span()), key, "must not be empty"));
+        }
+    }
+    let version = p.version.get_ref().trim().to_string();
+    if !is_semver(&version) {
+        return Err(at.error(
+            Some(p.version.span()),
+            "plugin.version",
+            format!("`{version}` is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.0.0)"),
+        ));
+    }
+    let sha256 = match &p.sha256 {
+        Some(s) => {
+            let hex = s.get_ref().trim().to_ascii_lowercase();
+            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(at.error(
+                    Some(s.span()),
+                    "plugin.sha256",
+                    "must be 64 hexadecimal digits (the sha256 of the component)",
+                ));
+            }
+            Some(hex)
+        }
+        None => None,
+    };
+    let world = match &p.world {
+        None => World::Plugin,
+        Some(w) => match w.get_ref().as_str() {
+            "plugin" => World::Plugin,
+            "connector" => World::Connector,
+            other => {
+                return Err(at.error(
+                    Some(w.span()),
+                    "plugin.world",
+                    format!("unknown world `{other}` (use plugin or connector)"),
+                ));
+            }
+        },
+    };
+
+    let mut seen: HashSet<DataType> = HashSet::new();
+    let mut reads = Vec::new();
+    for (i, r) in raw.read.iter().enumerate() {
+        let key = |k: &str| format!("read[{}].{k}", i + 1);
+        let types = parse_types(&at, &r.types, &key("types"), &mut seen)?;
+        let purpose = parse_purpose(&at, r.purpose.as_ref(), &key("purpose"), r.types.span())?;
+        let fields = match &r.fields {
+            None => Fields::DEFAULT,
+            Some(list) => {
+                let mut out = Fields::NONE;
+                for f in list.get_ref() {
+                    out = out.union(
+                        Fields::from_name(f.get_ref())
+                            .map_err(|e| at.error(Some(f.span()), &key("fields"), e.to_string()))?,
+                    );
+                }
+                if out.is_empty() {
+                    return Err(at.error(Some(list.span()), &key("fields"), "must list at least one field"));
+                }
+                out
+            }
+        };
+        let days = match &r.days {
+            None => None,
+            Some(d) => {
+                let v = *d.get_ref();
+                if !(1..=36_500).contains(&v) {
+                    return Err(at.error(
+                        Some(d.span()),
+                        &key("days"),
+                        format!("must be between 1 and 36500, got {v}"),
+                    ));
+                }
+                u32::try_from(v).ok()
+            }
+        };
+        let granularity = match &r.granularity {
+            None => Granularity::Raw,
+            Some(g) => g
+                .get_ref()
+                .parse()
+                .map_err(|e: String| at.error(Some(g.span()), &key("granularity"), e))?,
+        };
+        reads.push(ReadRequest {
+            types,
+            purpose,
+            fields,
+            days,
+            granularity,
+        });
+    }
+
+    let mut written: HashSet<DataType> = HashSet::new();
+    let mut writes = Vec::new();
+    for (i, w) in raw.write.iter().enumerate() {
+        let key = |k: &str| format!("write[{}].{k}", i + 1);
+        let types = parse_types(&at, &w.types, &key("types"), &mut written)?;
+        let purpose = parse_purpose(&at, w.purpose.as_ref(), &key("purpose"), w.types.span())?;
+        writes.push(WriteRequest { types, purpose });
+    }
+
+    let limits = match &raw.limits {
+        None => ManifestLimits::default(),
+        Some(l) => ManifestLimits {
+            memory_mib: bounded(&at, l.memory_mib.as_ref(), "limits.memory-mib", 1, 4096)?,
+            timeout_ms: bounded(&at, l.timeout_ms.as_ref(), "limits.timeout-ms", 1, 600_000)?,
+        },
+    };
+
+    Ok(Manifest {
+        id,
+        name: p.name.get_ref().trim().to_string(),
+        version,
+        publisher: p.publisher.get_ref().trim().to_string(),
+        description: p.description.as_ref().map(|d| d.trim().to_string()),
+        component: p.component.get_ref().trim().to_string(),
+        sha256,
+        world,
+        reads,
+        writes,
+        limits,
+    })
+}
+
+fn parse_types(
+    at: &Locator<'_>,
+    list: &Spanned<Vec<Spanned<String>>>,
+    key: &str,
+    seen: &mut HashSet<DataType>,
+) -> Result<Vec<DataType>, ManifestError> {
+    if list.get_ref().is_empty() {
+        return Err(at.error(Some(list.span()), key, "must list at least one data type"));
+    }
+    let mut out = Vec::new();
+    for name in list.get_ref() {
+        let ty: DataType = name
+            .get_ref()
+            .parse()
+            .map_err(|e: crate::registry::UnknownDataType| at.error(Some(name.span()), key, e.to_string()))?;
+        if !seen.insert(ty) {
+            return Err(at.error(
+                Some(name.span()),
+                key,
+                format!("`{ty}` is requested twice; list each type once"),
+            ));
+        }
+        out.push(ty);
+    }
+    Ok(out)
+}
+
+fn parse_purpose(
+    at: &Locator<'_>,
+    purpose: Option<&Spanned<String>>,
+    key: &str,
+    fallback_span: Range<usize>,
+) -> Result<String, ManifestError> {
+    match purpose {
+        None => Err(at.error(
+            Some(fallback_span),
+            key,
+            "a purpose is required: say why the plugin needs this data",
+        )),
+        Some(p) if p.get_ref().trim().len() < 8 => Err(at.error(
+            Some(p.span()),
+            key,
+            "the purpose is too short: say in a sentence why the plugin needs this data",
+        )),
+        Some(p) => Ok(p.get_ref().trim().to_string()),
+    }
+}
+
+fn bounded(
+    at: &Locator<'_>,
+    value: Option<&Spanned<i64>>,
+    key: &str,
+    min: i64,
+    max: i64,
+) -> Result<Option<u32>, ManifestError> {
+    match value {
+        None => Ok(None),
+        Some(v) => {
+            let n = *v.get_ref();
+            if (min..=max).contains(&n) {
+                Ok(u32::try_from(n).ok())
+            } else {
+                Err(at.error(Some(v.span()), key, format!("must be between {min} and {max}, got {n}")))
+            }
+        }
+    }
+}
+
+fn is_kebab_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_semver(v: &str) -> bool {
+    let (core, pre) = match v.split_once('-') {
+        Some((c, p)) => (c, Some(p)),
+        None => (v, None),
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && pre.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[plugin]
+id = "step-coach"
+name = "Step Coach"
+version = "1.2.3"
+publisher = "Acme Health"
+component = "target/step_coach.wasm"
+
+[[read]]
+types = ["steps", "heart-rate"]
+purpose = "Summarise your weekly activity"
+fields = ["value", "time"]
+days = 30
+granularity = "hourly"
+
+[limits]
+memory-mib = 16
+timeout-ms = 500
+"#;
+
+    fn parse_str(s: &str) -> Result<Manifest, ManifestError> {
+        parse(s, Path::new("healthplug.toml"))
+    }
+
+    #[test]
+    fn parses_a_good_manifest() {
+        let m = parse_str(GOOD).unwrap();
+        assert_eq!(m.id, "step-coach");
+        assert_eq!(m.reads[0].types.len(), 2);
+        assert_eq!(m.reads[0].fields, Fields::VALUE | Fields::TIME);
+        assert_eq!(m.reads[0].granularity, Granularity::Hourly);
+        assert_eq!(m.limits.memory_mib, Some(16));
+        assert_eq!(m.world, World::Plugin);
+        assert_eq!(m.type_requests().len(), 2);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let bad = GOOD.replace(
+            "publisher = \"Acme Health\"",
+            "publisher = \"Acme Health\"\ncolour = \"red\"",
+        );
+        let e = parse_str(&bad).unwrap_err();
+        assert_eq!(e.line, 7, "{e}");
+        assert_eq!(e.key, "plugin.colour", "{e}");
+        assert!(e.to_string().contains("colour"), "{e}");
+        assert!(e.to_string().starts_with("healthplug.toml:7:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_type_is_rejected_with_a_hint() {
+        let bad = GOOD.replace("\"heart-rate\"", "\"hart-rate\"");
+        let e = parse_str(&bad).unwrap_err();
+        assert_eq!(e.line, 10);
+        assert_eq!(e.key, "read[1].types");
+        assert!(e.message.contains("did you mean heart-rate"), "{e}");
+    }
+
+    #[test]
+    fn purpose_is_required() {
+        let bad = GOOD.replace("purpose = \"Summarise your weekly activity\"\n", "");
+        let e = parse_str(&bad).unwrap_err();
+        assert_eq!(e.key, "read[1].purpose");
+        assert!(e.message.contains("purpose is required"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_are_rejected() {
+        for (from, to, key) in [
+            ("id = \"step-coach\"", "id = \"Step_Coach\"", "plugin.id"),
+            ("version = \"1.2.3\"", "version = \"one\"", "plugin.version"),
+            ("days = 30", "days = 0", "read[1].days"),
+            (
+                "granularity = \"hourly\"",
+                "granularity = \"weekly\"",
+                "read[1].granularity",
+            ),
+            (
+                "fields = [\"value\", \"time\"]",
+                "fields = [\"value\", \"blood\"]",
+                "read[1].fields",
+            ),
+            ("memory-mib = 16", "memory-mib = 100000", "limits.memory-mib"),
+            (
+                "types = [\"steps\", \"heart-rate\"]",
+                "types = [\"steps\", \"steps\"]",
+                "read[1].types",
+            ),
+        ] {
+            let e = parse_str(&GOOD.replace(from, to)).unwrap_err();
+            assert_eq!(e.key, key, "{to}: {e}");
+            assert!(e.line > 0, "{e}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let e = parse_str("[plugin\nid = 1").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        let e = parse_str("").unwrap_err();
+        assert!(e.message.contains("plugin"), "{e}");
+    }
+}

@@ -1,0 +1,200 @@
+//! Granting, revoking and showing consent. A user can never grant more
+//! than the manifest asks for: every option is checked against the
+//! plugin's request for each type, and refused with a message saying what
+//! the plugin does ask for.
+
+use serde::Serialize;
+
+use super::Host;
+use crate::consent::{Fields, Granularity, TypeRequest, UserGrant};
+use crate::error::HostError;
+use crate::registry::DataType;
+use crate::vault::{AuditEvent, AuditKind, audit, consents, now_ms};
+
+/// What a user grants one plugin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GrantRequest {
+    /// The types.
+    pub types: Vec<DataType>,
+    /// Fields (default: what the manifest asks for).
+    pub fields: Option<Fields>,
+    /// Rolling history window in days (default: the manifest's).
+    pub days: Option<u32>,
+    /// Fixed start of visible history (ms since epoch).
+    pub since_ms: Option<i64>,
+    /// Granularity (default: the manifest's).
+    pub granularity: Option<Granularity>,
+    /// Also grant writing.
+    pub write: bool,
+    /// When the grant ends (ms since epoch).
+    pub until_ms: Option<i64>,
+}
+
+/// One consent row as shown to people.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsentView {
+    /// The plugin.
+    pub plugin: String,
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: UserGrant,
+    /// `active`, `revoked`, `expired`.
+    pub status: String,
+}
+
+fn check_against_request(req: &GrantRequest, ty: DataType, r: &TypeRequest, plugin: &str) -> Result<(), HostError> {
+    let deny = |m: String| Err(HostError::Consent(m));
+    if req.write && !r.write {
+        return deny(format!("`{plugin}` does not ask to write `{ty}`; drop --write"));
+    }
+    if !req.write && !r.read {
+        return deny(format!("`{plugin}` only asks to write `{ty}`; grant it with --write"));
+    }
+    if let Some(fields) = req.fields
+        && !r.fields.contains(fields)
+    {
+        return deny(format!(
+            "`{plugin}` asks for the fields {} of `{ty}`, not {}",
+            r.fields,
+            fields.minus(r.fields)
+        ));
+    }
+    if let (Some(days), Some(asked)) = (req.days, r.days)
+        && days > asked
+    {
+        return deny(format!(
+            "`{plugin}` asks for {asked} days of `{ty}` history; you cannot grant {days}"
+        ));
+    }
+    if let Some(g) = req.granularity
+        && g < r.granularity
+    {
+        return deny(format!(
+            "`{plugin}` asks for `{ty}` at {} granularity; you cannot grant finer ({g})",
+            r.granularity
+        ));
+    }
+    Ok(())
+}
+
+impl Host {
+    /// Grants `plugin` access to types for `user` (created if new).
+    pub fn grant(&self, user: &str, plugin: &str, req: &GrantRequest) -> Result<Vec<UserGrant>, HostError> {
+        let loaded = self.loaded(plugin)?;
+        if req.types.is_empty() {
+            return Err(HostError::Consent("name at least one type with --types".into()));
+        }
+        let now = now_ms();
+        if req.until_ms.is_some_and(|t| t <= now) {
+            return Err(HostError::Consent("--until is in the past".into()));
+        }
+        let requests = loaded.manifest.type_requests();
+        let mut rows = Vec::new();
+        for ty in &req.types {
+            let Some(r) = requests.iter().find(|r| r.data_type == *ty) else {
+                let asked: Vec<&str> = requests.iter().map(|r| r.data_type.id()).collect();
+                return Err(HostError::Consent(format!(
+                    "`{plugin}` does not ask for `{ty}`; it asks for {}",
+                    if asked.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        asked.join(", ")
+                    }
+                )));
+            };
+            check_against_request(req, *ty, r, plugin)?;
+            rows.push(UserGrant {
+                data_type: *ty,
+                read: r.read,
+                write: req.write,
+                fields: req.fields.unwrap_or(r.fields),
+                days: req.days.or(r.days),
+                since_ms: req.since_ms,
+                granularity: req.granularity.unwrap_or(r.granularity),
+                until_ms: req.until_ms,
+                purpose: r.purpose.clone(),
+                granted_ms: now,
+                revoked_ms: None,
+            });
+        }
+        let (user, _) = self.ensure_user(user)?;
+        let digest = loaded.record.component_sha256.clone();
+        self.vault.write(|tx| {
+            consents::put(tx, user.id, plugin, &rows)?;
+            for g in &rows {
+                let mut event = AuditEvent::new(AuditKind::Grant)
+                    .user(&user.user_ref)
+                    .plugin(plugin, &digest);
+                event.data_type = Some(g.data_type.id().to_string());
+                event.fields = Some(g.fields.to_string());
+                event.purpose = Some(g.purpose.clone());
+                event.outcome = Some("ok".into());
+                event.detail = Some(format!(
+                    "{}{}; {}{}",
+                    if g.read { "read" } else { "" },
+                    if g.write {
+                        if g.read { "+write" } else { "write" }
+                    } else {
+                        ""
+                    },
+                    g.granularity,
+                    g.days.map(|d| format!("; {d} days")).unwrap_or_default()
+                ));
+                audit::append(tx, self.vault.keys(), &event)?;
+            }
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Revokes `plugin`'s grants for `user` (all types when `types` is
+    /// `None`); effective on the plugin's next host call. Returns the types
+    /// revoked.
+    pub fn revoke(&self, user: &str, plugin: &str, types: Option<&[DataType]>) -> Result<Vec<DataType>, HostError> {
+        let user = self.user(user)?;
+        let digest = self
+            .vault
+            .plugin(plugin)?
+            .map(|p| p.component_sha256)
+            .unwrap_or_default();
+        let now = now_ms();
+        let revoked = self.vault.write(|tx| {
+            let revoked = consents::revoke(tx, user.id, plugin, types, now)?;
+            for ty in &revoked {
+                let mut event = AuditEvent::new(AuditKind::Revoke)
+                    .user(&user.user_ref)
+                    .plugin(plugin, &digest);
+                event.data_type = Some(ty.id().to_string());
+                event.outcome = Some("ok".into());
+                audit::append(tx, self.vault.keys(), &event)?;
+            }
+            Ok(revoked)
+        })?;
+        Ok(revoked)
+    }
+
+    /// Every consent row of `user`.
+    pub fn consents(&self, user: &str) -> Result<Vec<ConsentView>, HostError> {
+        let user = self.user(user)?;
+        let now = now_ms();
+        Ok(self
+            .vault
+            .consents_of(user.id)?
+            .into_iter()
+            .map(|(plugin, grant)| {
+                let status = if grant.revoked_ms.is_some() {
+                    "revoked"
+                } else if grant.until_ms.is_some_and(|t| t <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                ConsentView {
+                    plugin,
+                    grant,
+                    status: status.to_string(),
+                }
+            })
+            .collect())
+    }
+}

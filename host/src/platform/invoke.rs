@@ -1,0 +1,203 @@
+//! Invoking plugin tools for a user, and listing a plugin's tools. Each
+//! call gets a fresh store; its accesses, log and outcome come back with
+//! the result and go to the audit log.
+
+use serde::Serialize;
+
+use super::Host;
+use super::install::LoadedPlugin;
+use crate::bindings::healthplug::plugin::types::ToolError;
+use crate::consent::GrantSet;
+use crate::error::HostError;
+use crate::runtime::{Access, CallState, LimitKind, LogLine, Outcome, PluginIdentity, RunFailure, UserSession, run};
+use crate::vault::{AuditEvent, AuditKind};
+
+/// The largest arguments text accepted, bytes.
+const MAX_ARGS_BYTES: usize = 64 * 1024;
+
+/// A tool a plugin offers.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolInfo {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// JSON schema of the arguments.
+    pub args_schema: serde_json::Value,
+}
+
+/// A tool that ran and reported failure (not a host problem).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ToolFailure {
+    /// `unknown-tool`, `invalid-args` or `failed`.
+    pub kind: String,
+    /// The plugin's message.
+    pub message: String,
+}
+
+/// The outcome of an invocation.
+#[derive(Clone, Debug, Serialize)]
+pub struct InvokeOutcome {
+    /// Plugin id.
+    pub plugin: String,
+    /// Plugin version.
+    pub version: String,
+    /// Installed with `--dev`.
+    pub dev: bool,
+    /// Tool name.
+    pub tool: String,
+    /// The tool's output (usually JSON text) or its failure.
+    #[serde(serialize_with = "serialize_result")]
+    pub result: Result<String, ToolFailure>,
+    /// What the plugin read, and what it was refused.
+    pub accesses: Vec<Access>,
+    /// The plugin's log.
+    pub logs: Vec<LogLine>,
+    /// Wall time, ms.
+    pub elapsed_ms: f64,
+    /// Host calls made.
+    pub host_calls: u64,
+}
+
+fn serialize_result<S: serde::Serializer>(r: &Result<String, ToolFailure>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(1))?;
+    match r {
+        Ok(output) => {
+            let value = serde_json::from_str::<serde_json::Value>(output)
+                .unwrap_or_else(|_| serde_json::Value::String(output.clone()));
+            map.serialize_entry("output", &value)?;
+        }
+        Err(failure) => map.serialize_entry("error", failure)?,
+    }
+    map.end()
+}
+
+impl Host {
+    fn call_state(&self, plugin: &LoadedPlugin, user: Option<UserSession>) -> CallState {
+        CallState {
+            vault: self.vault.clone(),
+            plugin: PluginIdentity {
+                id: plugin.record.id.clone(),
+                digest: plugin.record.component_sha256.clone(),
+                dev: plugin.record.dev,
+            },
+            user,
+            requests: plugin.manifest.type_requests(),
+            policy: self.policy.clone(),
+            grants: GrantSet::empty(),
+            consent_version: -1,
+            accesses: Vec::new(),
+            host_calls: 0,
+        }
+    }
+
+    fn plugin_failed(&self, plugin: &LoadedPlugin, failure: RunFailure) -> HostError {
+        HostError::Plugin {
+            plugin: plugin.record.id.clone(),
+            failure,
+        }
+    }
+
+    /// The tools `plugin` offers (called with no user: it sees no data).
+    pub fn tools(&self, plugin: &str) -> Result<Vec<ToolInfo>, HostError> {
+        let loaded = self.loaded(plugin)?;
+        let call = self.call_state(&loaded, None);
+        let outcome = run(self.runtime(), &loaded.limits, call, |store| {
+            let instance = loaded.pre.instantiate(&mut *store)?;
+            instance.call_tools(&mut *store)
+        });
+        let specs = outcome.value.map_err(|f| self.plugin_failed(&loaded, f))?;
+        Ok(specs
+            .into_iter()
+            .map(|t| ToolInfo {
+                args_schema: serde_json::from_str(&t.args_schema).unwrap_or(serde_json::Value::String(t.args_schema)),
+                name: t.name,
+                description: t.description,
+            })
+            .collect())
+    }
+
+    /// Invokes `tool` of `plugin` for `user` with JSON arguments.
+    pub fn invoke(&self, user: &str, plugin: &str, tool: &str, args_json: &str) -> Result<InvokeOutcome, HostError> {
+        let loaded = self.loaded(plugin)?;
+        let user = self.user(user)?;
+        if args_json.len() > MAX_ARGS_BYTES {
+            return Err(HostError::InvalidRequest(format!(
+                "the arguments are larger than {MAX_ARGS_BYTES} bytes"
+            )));
+        }
+        let args = if args_json.trim().is_empty() { "{}" } else { args_json };
+        if !matches!(
+            serde_json::from_str::<serde_json::Value>(args),
+            Ok(serde_json::Value::Object(_))
+        ) {
+            return Err(HostError::InvalidRequest(format!(
+                "the arguments must be a JSON object, got `{args}`"
+            )));
+        }
+        let key = self.vault.user_key(user.id)?;
+        let session = UserSession {
+            user: user.clone(),
+            key,
+        };
+        let call = self.call_state(&loaded, Some(session));
+        let max_output = loaded.limits.output_bytes;
+        let outcome: Outcome<Result<String, ToolError>> = run(self.runtime(), &loaded.limits, call, |store| {
+            let instance = loaded.pre.instantiate(&mut *store)?;
+            instance.call_invoke(&mut *store, tool, args)
+        });
+        let value = match outcome.value {
+            Ok(Ok(text)) if text.len() > max_output => Err(RunFailure::Limit {
+                limit: LimitKind::Output,
+                detail: format!("the result is {} bytes; at most {max_output} are accepted", text.len()),
+            }),
+            other => other,
+        };
+        let outcome_text = match &value {
+            Ok(Ok(_)) => "ok".to_string(),
+            Ok(Err(e)) => format!("tool-error: {}", tool_failure(e).kind),
+            Err(RunFailure::Limit { limit, .. }) => format!("limit: {}", limit.id()),
+            Err(RunFailure::Trap { .. }) => "trap".to_string(),
+        };
+        let mut event = AuditEvent::new(AuditKind::Invoke)
+            .user(&user.user_ref)
+            .plugin(&loaded.record.id, &loaded.record.component_sha256)
+            .outcome(outcome_text)
+            .detail(format!("tool {tool}{}", if loaded.record.dev { "; dev" } else { "" }));
+        event.count = Some(outcome.host_calls);
+        self.vault.audit(&event)?;
+        let result = match value {
+            Ok(Ok(text)) => Ok(text),
+            Ok(Err(e)) => Err(tool_failure(&e)),
+            Err(failure) => return Err(self.plugin_failed(&loaded, failure)),
+        };
+        Ok(InvokeOutcome {
+            plugin: loaded.record.id.clone(),
+            version: loaded.record.version.clone(),
+            dev: loaded.record.dev,
+            tool: tool.to_string(),
+            result,
+            accesses: outcome.accesses,
+            logs: outcome.logs,
+            elapsed_ms: outcome.elapsed.as_secs_f64() * 1e3,
+            host_calls: outcome.host_calls,
+        })
+    }
+}
+
+fn tool_failure(e: &ToolError) -> ToolFailure {
+    let (kind, message) = match e {
+        ToolError::UnknownTool(m) => ("unknown-tool", m),
+        ToolError::InvalidArgs(m) => ("invalid-args", m),
+        ToolError::Failed(m) => ("failed", m),
+    };
+    ToolFailure {
+        kind: kind.to_string(),
+        message: crate::runtime::logs::sanitize(m_or(message)),
+    }
+}
+
+fn m_or(m: &str) -> &str {
+    if m.is_empty() { "(no message)" } else { m }
+}

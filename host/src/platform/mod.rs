@@ -1,0 +1,103 @@
+//! The platform: one home directory's vault, the runtime, and the
+//! operations the CLI and embedding services call (install, consent,
+//! invoke, records, audit, erase).
+
+mod consent;
+mod install;
+mod invoke;
+mod records;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::consent::PlatformPolicy;
+use crate::error::HostError;
+use crate::runtime::{ComponentCache, Runtime, RuntimeConfig};
+use crate::vault::{UserRecord, Vault};
+
+pub use consent::{ConsentView, GrantRequest};
+pub use install::{InstallOptions, InstallReport, LoadedPlugin};
+pub use invoke::{InvokeOutcome, ToolFailure, ToolInfo};
+pub use records::RecordView;
+
+/// The environment variable naming the home directory.
+pub const HOME_ENV: &str = "HEALTHPLUG_HOME";
+
+/// The home directory to use: `explicit`, else `$HEALTHPLUG_HOME`, else the
+/// OS data directory.
+pub fn resolve_home(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os(HOME_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    dirs::data_dir()
+        .map(|d| d.join("healthplug"))
+        .unwrap_or_else(|| PathBuf::from(".healthplug"))
+}
+
+/// A healthplug host over one home directory.
+pub struct Host {
+    vault: Vault,
+    runtime: Arc<Runtime>,
+    cache: ComponentCache,
+    policy: PlatformPolicy,
+    loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
+}
+
+impl Host {
+    /// Opens the home directory with a runtime of its own.
+    pub fn open(home: &Path) -> Result<Host, HostError> {
+        let runtime = Arc::new(Runtime::new(RuntimeConfig::default())?);
+        Host::open_with(home, runtime, PlatformPolicy::default())
+    }
+
+    /// Opens the home directory sharing `runtime` (one engine per process).
+    pub fn open_with(home: &Path, runtime: Arc<Runtime>, policy: PlatformPolicy) -> Result<Host, HostError> {
+        let vault = Vault::open(home)?;
+        let cache = ComponentCache::new(&home.join("cache"), vault.keys().cache.clone());
+        Ok(Host {
+            vault,
+            runtime,
+            cache,
+            policy,
+            loaded: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The vault.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Path {
+        self.vault.home()
+    }
+
+    /// The user with this handle, or `UnknownUser`.
+    pub fn user(&self, handle: &str) -> Result<UserRecord, HostError> {
+        self.vault
+            .find_user(handle)?
+            .ok_or_else(|| HostError::UnknownUser(handle.to_string()))
+    }
+
+    /// The user with this handle, created if new (returns whether created).
+    pub fn ensure_user(&self, handle: &str) -> Result<(UserRecord, bool), HostError> {
+        self.vault
+            .ensure_user(handle)
+            .map_err(|e| HostError::InvalidRequest(format!("{e:#}")))
+    }
+
+    /// Every user.
+    pub fn users(&self) -> Result<Vec<UserRecord>, HostError> {
+        Ok(self.vault.list_users()?)
+    }
+}

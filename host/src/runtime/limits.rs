@@ -1,0 +1,166 @@
+//! Resource limits: platform defaults and caps, and the effective limits
+//! of one plugin (its manifest's `[limits]`, capped by the platform).
+//!
+//! | limit | default | cap | enforced by |
+//! |---|---|---|---|
+//! | linear memory | 64 MiB | 256 MiB | `ResourceLimiter` + pooling `max_memory_size` |
+//! | wall time per invocation | 1 s | 10 s | epoch deadline (10 ms ticker) |
+//! | wasm stack | 512 KiB | - | `Config::max_wasm_stack` |
+//! | result size | 1 MiB | - | checked after the call |
+//! | log size | 64 KiB | - | log buffer truncates, strips control characters |
+//! | host calls per invocation | 10,000 | - | counted in every host call |
+//! | samples per query | 500,000 | - | query planner |
+//! | table elements | 20,000 | - | `ResourceLimiter` |
+
+use serde::Serialize;
+
+use crate::manifest::ManifestLimits;
+
+const MIB: u64 = 1024 * 1024;
+
+/// Limits the platform applies to every plugin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformLimits {
+    /// Memory for plugins whose manifest sets none, MiB.
+    pub default_memory_mib: u32,
+    /// The most memory any plugin may have, MiB.
+    pub max_memory_mib: u32,
+    /// Wall time for plugins whose manifest sets none, ms.
+    pub default_timeout_ms: u32,
+    /// The longest wall time any plugin may have, ms.
+    pub max_timeout_ms: u32,
+    /// Largest tool result, bytes.
+    pub max_output_bytes: usize,
+    /// Largest log per invocation, bytes.
+    pub max_log_bytes: usize,
+    /// Host calls per invocation.
+    pub max_host_calls: u64,
+    /// Samples returned by one query.
+    pub max_samples_per_query: usize,
+    /// Wasm stack, bytes.
+    pub max_wasm_stack: usize,
+    /// Elements per table.
+    pub max_table_elements: usize,
+}
+
+impl Default for PlatformLimits {
+    fn default() -> PlatformLimits {
+        PlatformLimits {
+            default_memory_mib: 64,
+            max_memory_mib: 256,
+            default_timeout_ms: 1_000,
+            max_timeout_ms: 10_000,
+            max_output_bytes: 1024 * 1024,
+            max_log_bytes: 64 * 1024,
+            max_host_calls: 10_000,
+            max_samples_per_query: 500_000,
+            max_wasm_stack: 512 * 1024,
+            max_table_elements: 20_000,
+        }
+    }
+}
+
+/// The limits one plugin runs under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EffectiveLimits {
+    /// Linear memory, bytes.
+    pub memory_bytes: u64,
+    /// Wall time, ms.
+    pub timeout_ms: u32,
+    /// Result size, bytes.
+    pub output_bytes: usize,
+    /// Log size, bytes.
+    pub log_bytes: usize,
+    /// Host calls per invocation.
+    pub host_calls: u64,
+    /// Samples per query.
+    pub samples_per_query: usize,
+    /// Table elements.
+    pub table_elements: usize,
+}
+
+impl EffectiveLimits {
+    /// The manifest's limits, defaulted and capped by the platform.
+    pub fn resolve(manifest: &ManifestLimits, platform: &PlatformLimits) -> EffectiveLimits {
+        let memory_mib = manifest
+            .memory_mib
+            .unwrap_or(platform.default_memory_mib)
+            .min(platform.max_memory_mib);
+        let timeout_ms = manifest
+            .timeout_ms
+            .unwrap_or(platform.default_timeout_ms)
+            .min(platform.max_timeout_ms);
+        EffectiveLimits {
+            memory_bytes: u64::from(memory_mib) * MIB,
+            timeout_ms,
+            output_bytes: platform.max_output_bytes,
+            log_bytes: platform.max_log_bytes,
+            host_calls: platform.max_host_calls,
+            samples_per_query: platform.max_samples_per_query,
+            table_elements: platform.max_table_elements,
+        }
+    }
+}
+
+/// Which limit a plugin hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LimitKind {
+    /// Wall time.
+    Timeout,
+    /// Linear memory.
+    Memory,
+    /// Wasm stack.
+    Stack,
+    /// Result size.
+    Output,
+    /// Host calls.
+    HostCalls,
+    /// Table elements.
+    Table,
+}
+
+impl LimitKind {
+    /// The kebab-case name.
+    pub fn id(self) -> &'static str {
+        match self {
+            LimitKind::Timeout => "timeout",
+            LimitKind::Memory => "memory",
+            LimitKind::Stack => "stack",
+            LimitKind::Output => "output",
+            LimitKind::HostCalls => "host-calls",
+            LimitKind::Table => "table",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_caps() {
+        let p = PlatformLimits::default();
+        let none = EffectiveLimits::resolve(&ManifestLimits::default(), &p);
+        assert_eq!(none.memory_bytes, 64 * MIB);
+        assert_eq!(none.timeout_ms, 1_000);
+        let greedy = EffectiveLimits::resolve(
+            &ManifestLimits {
+                memory_mib: Some(4096),
+                timeout_ms: Some(600_000),
+            },
+            &p,
+        );
+        assert_eq!(greedy.memory_bytes, 256 * MIB);
+        assert_eq!(greedy.timeout_ms, 10_000);
+        let modest = EffectiveLimits::resolve(
+            &ManifestLimits {
+                memory_mib: Some(8),
+                timeout_ms: Some(50),
+            },
+            &p,
+        );
+        assert_eq!(modest.memory_bytes, 8 * MIB);
+        assert_eq!(modest.timeout_ms, 50);
+    }
+}

@@ -1,0 +1,223 @@
+//! The data of one `Store`, which lives for exactly one invocation: the
+//! user and plugin it runs for, a snapshot of the plugin's grants (checked
+//! and refreshed on every host call), its limits, its log, and a `WasiCtx`
+//! with no preopens, no environment, no arguments, no sockets or name
+//! lookup, stdin closed and stdout/stderr captured into the log.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use serde::Serialize;
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::limits::{EffectiveLimits, LimitKind};
+use super::logs::{LogBuffer, LogPipe, SharedLog};
+use crate::consent::{Denial, Fields, GrantSet, PlatformPolicy, TypeRequest};
+use crate::registry::DataType;
+use crate::vault::{SecretKey, UserRecord, Vault, consents};
+
+/// The plugin an invocation runs.
+#[derive(Clone, Debug)]
+pub struct PluginIdentity {
+    /// Plugin id.
+    pub id: String,
+    /// Component sha256.
+    pub digest: String,
+    /// Installed with `--dev`.
+    pub dev: bool,
+}
+
+/// The user an invocation runs for, with their data key.
+#[derive(Clone)]
+pub struct UserSession {
+    /// The user.
+    pub user: UserRecord,
+    /// Their data key.
+    pub key: SecretKey,
+}
+
+/// What one host call did with one data type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum AccessOutcome {
+    /// Data was delivered.
+    Allowed {
+        /// Samples (or aggregate rows) delivered.
+        count: u64,
+        /// Fields delivered.
+        fields: Fields,
+        /// `raw`, `hourly` or `daily`.
+        granularity: String,
+    },
+    /// Samples were written.
+    Written {
+        /// Samples stored.
+        count: u64,
+    },
+    /// Refused.
+    Denied {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One data access of an invocation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Access {
+    /// The type.
+    pub data_type: DataType,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: AccessOutcome,
+}
+
+/// Consent state of one invocation, re-validated on every host call.
+pub struct CallState {
+    /// The vault.
+    pub vault: Vault,
+    /// The plugin.
+    pub plugin: PluginIdentity,
+    /// The user, if the call runs for one (listing tools does not).
+    pub user: Option<UserSession>,
+    /// What the manifest requests.
+    pub requests: Vec<TypeRequest>,
+    /// Platform policy.
+    pub policy: PlatformPolicy,
+    /// Grants computed at `consent_version`.
+    pub grants: GrantSet,
+    /// The consent version the grants were computed from.
+    pub consent_version: i64,
+    /// Accesses so far.
+    pub accesses: Vec<Access>,
+    /// Host calls so far.
+    pub host_calls: u64,
+}
+
+impl CallState {
+    /// Re-reads the consent version and recomputes the grants if a grant or
+    /// revoke happened since: a revocation bites on the next host call.
+    pub fn refresh(&mut self, conn: &rusqlite::Connection) -> Result<()> {
+        let Some(session) = &self.user else {
+            self.grants = GrantSet::empty();
+            return Ok(());
+        };
+        let version = consents::version(conn, session.user.id, &self.plugin.id)?;
+        if version != self.consent_version {
+            let rows = consents::grants(conn, session.user.id, &self.plugin.id)?;
+            self.grants = GrantSet::compute(&self.requests, &rows, &self.policy);
+            self.consent_version = version;
+        }
+        Ok(())
+    }
+
+    /// Records a refusal.
+    pub fn denied(&mut self, denial: Denial) {
+        self.accesses.push(Access {
+            data_type: denial.data_type,
+            outcome: AccessOutcome::Denied {
+                reason: denial.reason.id().to_string(),
+            },
+        });
+    }
+}
+
+/// A `ResourceLimiter` that remembers which limit was hit, so the caller
+/// gets a typed error naming it.
+pub struct PluginLimiter {
+    memory_bytes: usize,
+    table_elements: usize,
+    /// The limit hit, if any.
+    pub hit: Option<LimitKind>,
+}
+
+impl PluginLimiter {
+    fn new(limits: &EffectiveLimits) -> PluginLimiter {
+        PluginLimiter {
+            memory_bytes: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+            table_elements: limits.table_elements,
+            hit: None,
+        }
+    }
+}
+
+impl ResourceLimiter for PluginLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.hit = Some(LimitKind::Memory);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.table_elements {
+            self.hit = Some(LimitKind::Table);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        64
+    }
+
+    fn tables(&self) -> usize {
+        64
+    }
+
+    fn memories(&self) -> usize {
+        16
+    }
+}
+
+/// The data of one invocation's `Store`.
+pub struct InvocationState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Memory and table limits.
+    pub limiter: PluginLimiter,
+    /// The plugin's limits.
+    pub limits: EffectiveLimits,
+    /// Consent and accesses.
+    pub call: CallState,
+    /// The invocation log.
+    pub log: SharedLog,
+}
+
+impl InvocationState {
+    /// A fresh state: a sandboxed WASI context and no grants loaded yet
+    /// (the first host call loads them).
+    pub fn new(call: CallState, limits: EffectiveLimits) -> InvocationState {
+        let log: SharedLog = Arc::new(Mutex::new(LogBuffer::new(limits.log_bytes)));
+        let mut builder = WasiCtx::builder();
+        builder
+            .stdout(LogPipe::new(log.clone(), "stdout"))
+            .stderr(LogPipe::new(log.clone(), "stderr"))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .max_random_size(1024 * 1024);
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(1024);
+        InvocationState {
+            wasi: builder.build(),
+            table,
+            limiter: PluginLimiter::new(&limits),
+            limits,
+            call,
+            log,
+        }
+    }
+}
+
+impl WasiView for InvocationState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

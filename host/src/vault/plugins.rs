@@ -1,0 +1,101 @@
+//! Installed plugins: identity, the manifest as installed, and the digests
+//! every load is checked against.
+
+use anyhow::Result;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::Vault;
+
+/// An installed plugin as recorded in the vault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PluginRecord {
+    /// Plugin id.
+    pub id: String,
+    /// Version.
+    pub version: String,
+    /// Display name.
+    pub name: String,
+    /// Publisher.
+    pub publisher: String,
+    /// `plugin` or `connector`.
+    pub world: String,
+    /// The manifest text as installed.
+    #[serde(skip)]
+    pub manifest: String,
+    /// sha256 of the manifest text.
+    pub manifest_sha256: String,
+    /// sha256 of the component bytes.
+    pub component_sha256: String,
+    /// When installed (ms since epoch).
+    pub installed_ms: i64,
+    /// Installed with `--dev` (not reviewed).
+    pub dev: bool,
+}
+
+const COLUMNS: &str =
+    "id, version, name, publisher, world, manifest, manifest_sha256, component_sha256, installed_ms, dev";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<PluginRecord> {
+    Ok(PluginRecord {
+        id: r.get(0)?,
+        version: r.get(1)?,
+        name: r.get(2)?,
+        publisher: r.get(3)?,
+        world: r.get(4)?,
+        manifest: r.get(5)?,
+        manifest_sha256: r.get(6)?,
+        component_sha256: r.get(7)?,
+        installed_ms: r.get(8)?,
+        dev: r.get::<_, i64>(9)? != 0,
+    })
+}
+
+/// Inserts or replaces a plugin record inside a write transaction.
+pub(crate) fn upsert(tx: &Connection, p: &PluginRecord) -> Result<()> {
+    tx.execute(
+        &format!("INSERT OR REPLACE INTO plugins ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        params![
+            p.id,
+            p.version,
+            p.name,
+            p.publisher,
+            p.world,
+            p.manifest,
+            p.manifest_sha256,
+            p.component_sha256,
+            p.installed_ms,
+            i64::from(p.dev)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Deletes a plugin record and every consent given to it.
+pub(crate) fn delete(tx: &Connection, id: &str) -> Result<bool> {
+    tx.execute("DELETE FROM consents WHERE plugin_id = ?1", params![id])?;
+    tx.execute("DELETE FROM consent_versions WHERE plugin_id = ?1", params![id])?;
+    Ok(tx.execute("DELETE FROM plugins WHERE id = ?1", params![id])? == 1)
+}
+
+impl Vault {
+    /// The installed plugin with this id.
+    pub fn plugin(&self, id: &str) -> Result<Option<PluginRecord>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM plugins WHERE id = ?1"),
+                params![id],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// Every installed plugin, by id.
+    pub fn plugins(&self) -> Result<Vec<PluginRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM plugins ORDER BY id"))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}

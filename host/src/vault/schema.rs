@@ -1,0 +1,89 @@
+//! The vault's SQLite schema. Types and times stay in plaintext so queries
+//! can use an index; every value, identifier and free text is sealed with
+//! the user's key (see `samples.rs` and `users.rs`).
+
+/// Schema version stored in `meta`.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// Creates every table and index that does not exist yet.
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- A user: `ref` is an HMAC of the handle (a pseudonym used everywhere
+-- else), `handle` the sealed handle, `wrapped_key` the user's data key
+-- sealed with the master-derived wrapping key.
+CREATE TABLE IF NOT EXISTS users (
+    id          INTEGER PRIMARY KEY,
+    ref         BLOB NOT NULL UNIQUE,
+    handle      BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    created_ms  INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS plugins (
+    id               TEXT PRIMARY KEY,
+    version          TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    publisher        TEXT NOT NULL,
+    world            TEXT NOT NULL,
+    manifest         TEXT NOT NULL,
+    manifest_sha256  TEXT NOT NULL,
+    component_sha256 TEXT NOT NULL,
+    installed_ms     INTEGER NOT NULL,
+    dev              INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per user x plugin x type. A revoke keeps the row (revoked_ms)
+-- so the plugin is told `revoked`, and `consent show` can say so.
+CREATE TABLE IF NOT EXISTS consents (
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    plugin_id   TEXT NOT NULL,
+    data_type   INTEGER NOT NULL,
+    read        INTEGER NOT NULL,
+    write       INTEGER NOT NULL,
+    fields      INTEGER NOT NULL,
+    days        INTEGER,
+    since_ms    INTEGER,
+    granularity INTEGER NOT NULL,
+    until_ms    INTEGER,
+    purpose     TEXT NOT NULL,
+    granted_ms  INTEGER NOT NULL,
+    revoked_ms  INTEGER,
+    PRIMARY KEY (user_id, plugin_id, data_type)
+);
+
+-- Bumped on every grant or revoke; host calls compare it to the version
+-- their grants were computed from, so a revoke bites on the next call.
+CREATE TABLE IF NOT EXISTS consent_versions (
+    user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    plugin_id TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, plugin_id)
+);
+
+-- Samples: `digest` is a keyed MAC of the content (dedupe without
+-- revealing it), `payload` the sealed value, unit, coding, source,
+-- device, metadata, notes and provenance.
+CREATE TABLE IF NOT EXISTS samples (
+    id        INTEGER PRIMARY KEY,
+    user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    data_type INTEGER NOT NULL,
+    start_ms  INTEGER NOT NULL,
+    end_ms    INTEGER NOT NULL,
+    digest    BLOB NOT NULL,
+    payload   BLOB NOT NULL,
+    UNIQUE (user_id, digest)
+);
+CREATE INDEX IF NOT EXISTS samples_by_time ON samples (user_id, data_type, start_ms);
+
+-- The hash-chained audit log (see audit.rs).
+CREATE TABLE IF NOT EXISTS audit (
+    seq       INTEGER PRIMARY KEY,
+    entry     TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+"#;

@@ -1,0 +1,209 @@
+//! Users: a pseudonymous ref (HMAC of the handle) used everywhere, the
+//! handle itself sealed, and a per-user data key wrapped by the master
+//! key. Erasing a user deletes the wrapped key with every row: what might
+//! survive on disk is unreadable.
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::keys::SecretKey;
+use super::{AuditEvent, AuditKind, Vault, audit, now_ms};
+
+/// A user of the platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserRecord {
+    /// Row id (internal).
+    #[serde(skip)]
+    pub id: i64,
+    /// The handle the platform knows the user by.
+    pub handle: String,
+    /// The pseudonymous ref used in the audit log.
+    pub user_ref: String,
+    /// When the user was created (ms since epoch).
+    pub created_ms: i64,
+}
+
+/// What erasing a user removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EraseReport {
+    /// Samples deleted.
+    pub samples: u64,
+    /// Consent rows deleted.
+    pub consents: u64,
+    /// Plugin storage entries deleted.
+    pub storage_entries: u64,
+    /// The user's data key was destroyed.
+    pub key_destroyed: bool,
+}
+
+/// Checks a user handle: 1-128 printable characters.
+pub fn check_handle(handle: &str) -> Result<()> {
+    if handle.is_empty() || handle.chars().count() > 128 {
+        bail!("a user id must be 1 to 128 characters");
+    }
+    if handle.chars().any(char::is_control) {
+        bail!("a user id must not contain control characters");
+    }
+    Ok(())
+}
+
+impl Vault {
+    fn ref_bytes(&self, handle: &str) -> [u8; 32] {
+        self.keys().user_ref.mac(handle.as_bytes())
+    }
+
+    /// The pseudonymous ref of a handle, as printed in the audit log.
+    pub fn user_ref(&self, handle: &str) -> String {
+        hex::encode(&self.ref_bytes(handle)[..8])
+    }
+
+    /// The user with this handle, if any.
+    pub fn find_user(&self, handle: &str) -> Result<Option<UserRecord>> {
+        let conn = self.conn()?;
+        let row: Option<(i64, i64)> = conn
+            .query_row(
+                "SELECT id, created_ms FROM users WHERE ref = ?1",
+                params![self.ref_bytes(handle).as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(id, created_ms)| UserRecord {
+            id,
+            handle: handle.to_string(),
+            user_ref: self.user_ref(handle),
+            created_ms,
+        }))
+    }
+
+    /// The user with this handle, created (with a fresh data key) if new.
+    /// Returns whether it was created.
+    pub fn ensure_user(&self, handle: &str) -> Result<(UserRecord, bool)> {
+        check_handle(handle)?;
+        if let Some(user) = self.find_user(handle)? {
+            return Ok((user, false));
+        }
+        let ref_bytes = self.ref_bytes(handle);
+        let key = SecretKey::generate()?;
+        let wrapped = self.keys().wrap.wrap(&key, &ref_bytes)?;
+        let sealed_handle = self.keys().handle.seal(handle.as_bytes(), &ref_bytes)?;
+        let created = now_ms();
+        let user_ref = self.user_ref(handle);
+        let id = self.write(|tx| {
+            let inserted = tx.execute(
+                "INSERT OR IGNORE INTO users (ref, handle, wrapped_key, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![ref_bytes.as_slice(), sealed_handle, wrapped, created],
+            )?;
+            let id: i64 = tx.query_row(
+                "SELECT id FROM users WHERE ref = ?1",
+                params![ref_bytes.as_slice()],
+                |r| r.get(0),
+            )?;
+            if inserted == 1 {
+                audit::append(
+                    tx,
+                    self.keys(),
+                    &AuditEvent::new(AuditKind::User).user(&user_ref).outcome("created"),
+                )?;
+            }
+            Ok(id)
+        })?;
+        Ok((
+            UserRecord {
+                id,
+                handle: handle.to_string(),
+                user_ref,
+                created_ms: created,
+            },
+            true,
+        ))
+    }
+
+    /// Every user, handles unsealed.
+    pub fn list_users(&self) -> Result<Vec<UserRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT id, ref, handle, created_ms FROM users ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, ref_bytes, sealed, created_ms) = row?;
+            let plain = self
+                .keys()
+                .handle
+                .open(&sealed, &ref_bytes)
+                .context("unsealing a user handle")?;
+            let handle = String::from_utf8(plain.to_vec()).context("a user handle is not UTF-8")?;
+            out.push(UserRecord {
+                id,
+                user_ref: self.user_ref(&handle),
+                handle,
+                created_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The data key of user `id` (unwrapped once, then cached in memory).
+    pub fn user_key(&self, id: i64) -> Result<SecretKey> {
+        if let Ok(cache) = self.inner.user_keys.lock()
+            && let Some(key) = cache.get(&id)
+        {
+            return Ok(key.clone());
+        }
+        let conn = self.conn()?;
+        let (ref_bytes, wrapped): (Vec<u8>, Vec<u8>) = conn
+            .query_row("SELECT ref, wrapped_key FROM users WHERE id = ?1", params![id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?
+            .context("no such user (erased?)")?;
+        let key = self
+            .keys()
+            .wrap
+            .unwrap_key(&wrapped, &ref_bytes)
+            .context("unwrapping a user key")?;
+        if let Ok(mut cache) = self.inner.user_keys.lock() {
+            cache.insert(id, key.clone());
+        }
+        Ok(key)
+    }
+
+    /// Erases a user: destroys their key and deletes every row about them.
+    pub fn erase_user(&self, user: &UserRecord) -> Result<EraseReport> {
+        let report = self.write(|tx| {
+            let samples = tx.execute("DELETE FROM samples WHERE user_id = ?1", params![user.id])?;
+            let consents = tx.execute("DELETE FROM consents WHERE user_id = ?1", params![user.id])?;
+            tx.execute("DELETE FROM consent_versions WHERE user_id = ?1", params![user.id])?;
+            let users = tx.execute("DELETE FROM users WHERE id = ?1", params![user.id])?;
+            let report = EraseReport {
+                samples: samples as u64,
+                consents: consents as u64,
+                storage_entries: 0,
+                key_destroyed: users == 1,
+            };
+            audit::append(
+                tx,
+                self.keys(),
+                &AuditEvent::new(AuditKind::Erase)
+                    .user(&user.user_ref)
+                    .outcome("erased")
+                    .detail(format!("{} samples, {} consents", report.samples, report.consents)),
+            )?;
+            Ok(report)
+        })?;
+        if let Ok(mut cache) = self.inner.user_keys.lock() {
+            cache.remove(&user.id);
+        }
+        // Reclaim the freed pages so nothing of the user lingers in the file.
+        let conn = self.conn()?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(report)
+    }
+}

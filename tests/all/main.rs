@@ -1,0 +1,5 @@
+//! healthplug's integration tests, in one binary (as wasmtime does): each
+//! module covers one concern.
+
+mod foundation;
+mod registry;

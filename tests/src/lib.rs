@@ -1,0 +1,123 @@
+//! Helpers for healthplug's integration tests: fresh homes on a shared
+//! runtime, paths of the example plugins and fixtures, and small
+//! assertions on invocation output.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use healthplug_host::Host;
+use healthplug_host::consent::PlatformPolicy;
+use healthplug_host::platform::{GrantRequest, InstallOptions, InvokeOutcome};
+use healthplug_host::registry::{DataType, parse_type_list};
+use healthplug_host::runtime::{Runtime, RuntimeConfig};
+use serde_json::Value;
+
+/// The directory of a fixture plugin in `tests/fixtures/`.
+pub fn fixture_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("HEALTHPLUG_FIXTURES_DIR")).join(name)
+}
+
+/// The built component of a fixture (crate name with `_`).
+pub fn fixture_wasm(crate_name: &str) -> PathBuf {
+    PathBuf::from(env!("HEALTHPLUG_FIXTURES_WASM_DIR")).join(format!("{crate_name}.wasm"))
+}
+
+/// The directory of an example plugin in `plugins/`.
+pub fn example_dir(id: &str) -> PathBuf {
+    healthplug_host::examples::source_dir(id)
+}
+
+/// One runtime (engine, pool, ticker) shared by every test in the process.
+pub fn shared_runtime() -> Arc<Runtime> {
+    static RUNTIME: OnceLock<Arc<Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| match Runtime::new(RuntimeConfig::default()) {
+            Ok(r) => Arc::new(r),
+            Err(e) => unreachable!("the test runtime must start: {e:#}"),
+        })
+        .clone()
+}
+
+/// A fresh home directory with a host on it, deleted when dropped.
+pub struct TestHome {
+    /// The host.
+    pub host: Host,
+    dir: tempfile::TempDir,
+}
+
+impl TestHome {
+    /// A fresh home with the default policy.
+    pub fn new() -> anyhow::Result<TestHome> {
+        TestHome::with_policy(PlatformPolicy::default())
+    }
+
+    /// A fresh home with `policy`.
+    pub fn with_policy(policy: PlatformPolicy) -> anyhow::Result<TestHome> {
+        let dir = tempfile::Builder::new().prefix("healthplug-test-").tempdir()?;
+        let host = Host::open_with(dir.path(), shared_runtime(), policy)?;
+        Ok(TestHome { host, dir })
+    }
+
+    /// The home directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Installs a plugin directory (dev install).
+    pub fn install(&self, dir: &Path) -> anyhow::Result<()> {
+        self.host.install(dir, InstallOptions { dev: true })?;
+        Ok(())
+    }
+
+    /// Grants `types` (comma-separated) with the manifest's defaults.
+    pub fn grant(&self, user: &str, plugin: &str, types: &str) -> anyhow::Result<()> {
+        self.grant_with(
+            user,
+            plugin,
+            GrantRequest {
+                types: types_of(types),
+                ..GrantRequest::default()
+            },
+        )
+    }
+
+    /// Grants with explicit options.
+    pub fn grant_with(&self, user: &str, plugin: &str, req: GrantRequest) -> anyhow::Result<()> {
+        self.host.grant(user, plugin, &req)?;
+        Ok(())
+    }
+
+    /// Invokes and parses the JSON output (failing on a tool error).
+    pub fn invoke_json(
+        &self,
+        user: &str,
+        plugin: &str,
+        tool: &str,
+        args: Value,
+    ) -> anyhow::Result<(Value, InvokeOutcome)> {
+        let outcome = self.host.invoke(user, plugin, tool, &args.to_string())?;
+        let text = outcome
+            .result
+            .clone()
+            .map_err(|f| anyhow::anyhow!("tool failed: {} {}", f.kind, f.message))?;
+        Ok((serde_json::from_str(&text)?, outcome))
+    }
+}
+
+/// Parses a comma-separated type list (test input, known good).
+pub fn types_of(list: &str) -> Vec<DataType> {
+    parse_type_list(list).unwrap_or_default()
+}
+
+/// One registry type by id (test input, known good).
+pub fn ty(id: &str) -> DataType {
+    DataType::from_id(id).unwrap_or_else(|| unreachable!("unknown type {id} in a test"))
+}
+
+/// Milliseconds per day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Now, in ms since the epoch.
+pub fn now_ms() -> i64 {
+    healthplug_host::vault::now_ms()
+}
