@@ -1,5 +1,5 @@
-//! Reading the user's health data: raw samples, host-computed aggregates
-//! and the grants this plugin holds.
+//! The user's health data: raw samples, host-computed aggregates, the
+//! grants this plugin holds, and writing samples.
 //!
 //! Every call goes through the host, which checks the user's consent on
 //! each call: a revoked grant fails the very next call with
@@ -8,6 +8,8 @@
 use crate::bindings::healthplug::plugin::health_data as wit;
 use crate::bindings::healthplug::plugin::types::TypeGrant;
 use crate::{Aggregates, DataType, Error, Fields, Granularity, Samples, Timestamp};
+
+pub use crate::write::write;
 
 /// What the plugin may do with one data type for the current user.
 #[derive(Clone, Debug, PartialEq)]

@@ -36,12 +36,14 @@ pub mod health;
 pub mod log;
 mod plugin;
 mod time;
+mod write;
 
 pub use batch::{Aggregate, Aggregates, Coding, Sample, Samples};
 pub use data_type::{DataType, Fields, Granularity};
 pub use error::{DenialReason, Error};
 pub use plugin::{Args, Plugin, Tool, ToolError, ToolHandler};
 pub use time::Timestamp;
+pub use write::{NewCoding, NewSample, WriteReport};
 
 /// Re-exported so plugins build JSON results without naming another crate.
 pub use serde_json;

@@ -1,5 +1,8 @@
 //! healthplug's integration tests, in one binary (as wasmtime does): each
 //! module covers one concern.
 
+mod audit;
+mod consent;
 mod foundation;
+mod privacy;
 mod registry;

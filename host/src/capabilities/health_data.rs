@@ -4,18 +4,21 @@
 //! The outer `wasmtime::Result` is a host fault (trap); the inner `Result`
 //! is what the plugin sees: `not-granted` for a refusal, never a trap.
 
-use crate::bindings::healthplug::plugin::health_data::{AggregateBatch, AggregateQuery, Host, SampleQuery};
+use crate::bindings::healthplug::plugin::health_data::{
+    AggregateBatch, AggregateQuery, Host, NewSamples, SampleQuery, WriteReport,
+};
 use crate::bindings::healthplug::plugin::types::{self as wit, SampleBatch, TypeGrant};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
 use crate::runtime::{Access, AccessOutcome, InvocationState};
-use crate::vault::{AuditEvent, AuditKind, StoredSample, audit, now_ms, samples};
+use crate::vault::{AuditEvent, AuditKind, Origin, StoredSample, audit, now_ms, samples};
 
 use super::columns::{Bucket, aggregate_batch, aggregate_rows, sample_batch};
 use super::convert::{
     from_wit_fields, from_wit_granularity, from_wit_type, to_wit_denial, to_wit_fields, to_wit_granularity, to_wit_type,
 };
 use super::plan::{Plan, PlanError, plan};
+use super::writes;
 
 /// The error shown to a plugin when the host's own storage fails.
 fn unavailable(e: &anyhow::Error) -> wit::Error {
@@ -198,6 +201,55 @@ impl InvocationState {
     }
 }
 
+impl InvocationState {
+    fn write_samples(&mut self, batch: NewSamples) -> Result<WriteReport, wit::Error> {
+        self.begin_data_call()?;
+        let samples = writes::decode(&batch).map_err(wit::Error::InvalidRequest)?;
+        let now = now_ms();
+        let mut types: Vec<DataType> = samples.iter().map(|s| s.data_type).collect();
+        types.sort();
+        types.dedup();
+        for ty in &types {
+            if let Err(denial) = self.call.grants.check_write(*ty, now) {
+                self.call.denied(denial);
+                let mut event = self
+                    .audit_event(AuditKind::Denial, denial.data_type)
+                    .outcome(denial.reason.id());
+                event.detail = Some("write".into());
+                self.audit_all(vec![event]);
+                return Err(to_wit_denial(denial));
+            }
+        }
+        let Some(session) = &self.call.user else {
+            return Err(wit::Error::InvalidRequest("no user to write for".into()));
+        };
+        let origin = Origin {
+            id: self.call.plugin.id.clone(),
+            digest: Some(self.call.plugin.digest.clone()),
+        };
+        let vault = self.call.vault.clone();
+        let (user_id, key, invocation) = (session.user.id, session.key.clone(), self.call.invocation.clone());
+        let report = vault
+            .write(|tx| samples::stage(tx, &invocation, user_id, &key, &origin, &samples))
+            .map_err(|e| unavailable(&e))?;
+        for ty in types {
+            let count = samples.iter().filter(|s| s.data_type == ty).count() as u64;
+            match self.call.staged.iter_mut().find(|(t, _)| *t == ty) {
+                Some((_, n)) => *n += count,
+                None => self.call.staged.push((ty, count)),
+            }
+            self.call.accesses.push(Access {
+                data_type: ty,
+                outcome: AccessOutcome::Written { count },
+            });
+        }
+        Ok(WriteReport {
+            accepted: u32::try_from(report.inserted).unwrap_or(u32::MAX),
+            duplicates: u32::try_from(report.duplicates).unwrap_or(u32::MAX),
+        })
+    }
+}
+
 impl Host for InvocationState {
     fn grants(&mut self) -> wasmtime::Result<Vec<TypeGrant>> {
         if self.begin_data_call().is_err() {
@@ -227,5 +279,9 @@ impl Host for InvocationState {
 
     fn aggregate(&mut self, q: AggregateQuery) -> wasmtime::Result<Result<AggregateBatch, wit::Error>> {
         Ok(self.aggregate_samples(q))
+    }
+
+    fn write(&mut self, samples: NewSamples) -> wasmtime::Result<Result<WriteReport, wit::Error>> {
+        Ok(self.write_samples(samples))
     }
 }

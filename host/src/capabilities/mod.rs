@@ -6,6 +6,7 @@ mod convert;
 mod health_data;
 mod log;
 pub mod plan;
+mod writes;
 
 use anyhow::Result;
 use wasmtime::Engine;

@@ -10,7 +10,7 @@ use crate::bindings::healthplug::plugin::types::ToolError;
 use crate::consent::GrantSet;
 use crate::error::HostError;
 use crate::runtime::{Access, CallState, LimitKind, LogLine, Outcome, PluginIdentity, RunFailure, UserSession, run};
-use crate::vault::{AuditEvent, AuditKind};
+use crate::vault::{AuditEvent, AuditKind, audit, samples};
 
 /// The largest arguments text accepted, bytes.
 const MAX_ARGS_BYTES: usize = 64 * 1024;
@@ -89,7 +89,44 @@ impl Host {
             consent_version: -1,
             accesses: Vec::new(),
             host_calls: 0,
+            invocation: new_invocation_id(),
+            staged: Vec::new(),
         }
+    }
+
+    /// Commits the samples an invocation staged when it succeeded, or
+    /// discards them when it failed: an invocation's writes are all or
+    /// nothing.
+    pub(crate) fn finish_writes(
+        &self,
+        plugin: &LoadedPlugin,
+        user_ref: &str,
+        call: &CallState,
+        success: bool,
+    ) -> Result<(), HostError> {
+        if call.staged.is_empty() {
+            return Ok(());
+        }
+        if !success {
+            let conn = self.vault.conn()?;
+            samples::discard_staged(&conn, &call.invocation)?;
+            return Ok(());
+        }
+        let requests = plugin.manifest.type_requests();
+        self.vault.write(|tx| {
+            for (ty, count) in samples::commit_staged(tx, &call.invocation)? {
+                let mut event = AuditEvent::new(AuditKind::Write)
+                    .user(user_ref)
+                    .plugin(&plugin.record.id, &plugin.record.component_sha256)
+                    .outcome("ok");
+                event.data_type = Some(ty.id().to_string());
+                event.count = Some(count);
+                event.purpose = requests.iter().find(|r| r.data_type == ty).map(|r| r.purpose.clone());
+                audit::append(tx, self.vault.keys(), &event)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
     }
 
     fn plugin_failed(&self, plugin: &LoadedPlugin, failure: RunFailure) -> HostError {
@@ -167,6 +204,7 @@ impl Host {
             .detail(format!("tool {tool}{}", if loaded.record.dev { "; dev" } else { "" }));
         event.count = Some(outcome.host_calls);
         self.vault.audit(&event)?;
+        self.finish_writes(&loaded, &user.user_ref, &outcome.call, matches!(value, Ok(Ok(_))))?;
         let result = match value {
             Ok(Ok(text)) => Ok(text),
             Ok(Err(e)) => Err(tool_failure(&e)),
@@ -184,6 +222,19 @@ impl Host {
             host_calls: outcome.host_calls,
         })
     }
+}
+
+/// A random id for an invocation's staged writes.
+fn new_invocation_id() -> String {
+    let mut bytes = [0u8; 12];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Uniqueness within this process is all that matters here.
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
+        bytes[8..].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    hex::encode(bytes)
 }
 
 fn tool_failure(e: &ToolError) -> ToolFailure {

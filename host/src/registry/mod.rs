@@ -2,11 +2,14 @@
 //! HealthKit / Health Connect / LOINC / FHIR names of every type.
 
 mod table;
+mod units;
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use units::{UnitError, to_canonical};
 
 /// A health data category, used to group types for people.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

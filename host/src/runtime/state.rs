@@ -93,6 +93,10 @@ pub struct CallState {
     pub accesses: Vec<Access>,
     /// Host calls so far.
     pub host_calls: u64,
+    /// Identifies this invocation's staged writes.
+    pub invocation: String,
+    /// Samples staged for writing, per type (committed when it succeeds).
+    pub staged: Vec<(DataType, u64)>,
 }
 
 impl CallState {

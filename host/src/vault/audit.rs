@@ -292,14 +292,25 @@ pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyRepo
         .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| r.get(0))
         .optional()?;
     let Some(head) = head else {
-        if last_seq == 0 {
+        // Creating a user or installing a plugin always writes an entry, so
+        // a vault holding either has a log: an empty one was wiped.
+        let audited: i64 = conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM plugins)",
+            [],
+            |r| r.get(0),
+        )?;
+        if last_seq == 0 && audited == 0 {
             return Ok(VerifyReport {
                 entries: 0,
                 first_bad: None,
                 problem: None,
             });
         }
-        return Ok(bad(1, checked, "the audit head record is missing".to_string()));
+        return Ok(bad(
+            last_seq.max(1),
+            checked,
+            "the audit head record is missing: the log was wiped or replaced".to_string(),
+        ));
     };
     let mut parts = head.rsplitn(2, ':');
     let mac = parts.next().unwrap_or("");

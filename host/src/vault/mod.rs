@@ -25,6 +25,9 @@ pub use plugins::PluginRecord;
 pub use samples::{Coding, InsertReport, NewSample, Origin, Provenance, SamplePayload, StoredSample};
 pub use users::{EraseReport, UserRecord};
 
+/// Staged writes older than this belong to an invocation that died.
+const STALE_STAGED_MS: i64 = 3600 * 1000;
+
 /// A pooled database connection.
 pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 
@@ -111,6 +114,12 @@ impl Vault {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(schema::SCHEMA).context("creating the vault schema")?;
+        // Writes of invocations that never finished (the process died): they
+        // were never visible; drop them.
+        tx.execute(
+            "DELETE FROM staged_samples WHERE staged_ms < ?1",
+            params![now_ms() - STALE_STAGED_MS],
+        )?;
         let stored: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0))
             .optional()?;

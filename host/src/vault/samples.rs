@@ -180,22 +180,19 @@ struct DigestContent<'a> {
     notes: &'a Option<String>,
 }
 
-/// Stores `samples` inside the caller's write transaction, skipping exact
-/// duplicates of stored samples.
-pub(crate) fn insert(
-    tx: &Connection,
-    user_id: i64,
-    key: &SecretKey,
-    origin: &Origin,
-    samples: &[NewSample],
-) -> Result<InsertReport> {
+/// A sample sealed and ready to store.
+struct SealedRow {
+    data_type: DataType,
+    start_ms: i64,
+    end_ms: i64,
+    digest: [u8; 32],
+    payload: Vec<u8>,
+}
+
+fn seal_rows(user_id: i64, key: &SecretKey, origin: &Origin, samples: &[NewSample]) -> Result<Vec<SealedRow>> {
     let dedupe = key.derive("sample dedupe v1");
     let written_ms = now_ms();
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO samples (user_id, data_type, start_ms, end_ms, digest, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut report = InsertReport::default();
+    let mut rows = Vec::with_capacity(samples.len());
     for s in samples {
         s.check()?;
         let content = DigestContent {
@@ -228,14 +225,41 @@ pub(crate) fn insert(
             },
         };
         let plain = zeroize::Zeroizing::new(postcard::to_stdvec(&payload).context("encoding a sample")?);
-        let sealed = key.seal(&plain, &aad(user_id, s.data_type, s.start_ms, s.end_ms))?;
+        let payload = key.seal(&plain, &aad(user_id, s.data_type, s.start_ms, s.end_ms))?;
+        rows.push(SealedRow {
+            data_type: s.data_type,
+            start_ms: s.start_ms,
+            end_ms: s.end_ms,
+            digest,
+            payload,
+        });
+    }
+    Ok(rows)
+}
+
+/// Stores `samples` inside the caller's write transaction, skipping exact
+/// duplicates of stored samples.
+pub(crate) fn insert(
+    tx: &Connection,
+    user_id: i64,
+    key: &SecretKey,
+    origin: &Origin,
+    samples: &[NewSample],
+) -> Result<InsertReport> {
+    let rows = seal_rows(user_id, key, origin, samples)?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO samples (user_id, data_type, start_ms, end_ms, digest, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut report = InsertReport::default();
+    for r in rows {
         let n = stmt.execute(params![
             user_id,
-            i64::from(s.data_type.code()),
-            s.start_ms,
-            s.end_ms,
-            digest.as_slice(),
-            sealed
+            i64::from(r.data_type.code()),
+            r.start_ms,
+            r.end_ms,
+            r.digest.as_slice(),
+            r.payload
         ])?;
         if n == 1 {
             report.inserted += 1;
@@ -244,6 +268,78 @@ pub(crate) fn insert(
         }
     }
     Ok(report)
+}
+
+/// Stages `samples` for `invocation` inside the caller's write transaction:
+/// samples already stored, or already staged by this invocation, count as
+/// duplicates.
+pub(crate) fn stage(
+    tx: &Connection,
+    invocation: &str,
+    user_id: i64,
+    key: &SecretKey,
+    origin: &Origin,
+    samples: &[NewSample],
+) -> Result<InsertReport> {
+    let rows = seal_rows(user_id, key, origin, samples)?;
+    let mut exists = tx.prepare_cached("SELECT 1 FROM samples WHERE user_id = ?1 AND digest = ?2")?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO staged_samples (invocation, user_id, data_type, start_ms, end_ms, digest, payload, staged_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let staged_ms = now_ms();
+    let mut report = InsertReport::default();
+    for r in rows {
+        if exists.exists(params![user_id, r.digest.as_slice()])? {
+            report.duplicates += 1;
+            continue;
+        }
+        let n = stmt.execute(params![
+            invocation,
+            user_id,
+            i64::from(r.data_type.code()),
+            r.start_ms,
+            r.end_ms,
+            r.digest.as_slice(),
+            r.payload,
+            staged_ms
+        ])?;
+        if n == 1 {
+            report.inserted += 1;
+        } else {
+            report.duplicates += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Moves the samples staged by `invocation` into `samples`, inside the
+/// caller's write transaction; returns how many were stored per type.
+pub(crate) fn commit_staged(tx: &Connection, invocation: &str) -> Result<Vec<(DataType, u64)>> {
+    let mut types =
+        tx.prepare_cached("SELECT DISTINCT data_type FROM staged_samples WHERE invocation = ?1 ORDER BY data_type")?;
+    let codes: Vec<i64> = types
+        .query_map(params![invocation], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for code in codes {
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO samples (user_id, data_type, start_ms, end_ms, digest, payload)
+             SELECT user_id, data_type, start_ms, end_ms, digest, payload FROM staged_samples
+             WHERE invocation = ?1 AND data_type = ?2 ORDER BY rowid",
+            params![invocation, code],
+        )?;
+        if let Some(ty) = u8::try_from(code).ok().and_then(DataType::from_code) {
+            out.push((ty, n as u64));
+        }
+    }
+    tx.execute("DELETE FROM staged_samples WHERE invocation = ?1", params![invocation])?;
+    Ok(out)
+}
+
+/// Deletes what `invocation` staged (it failed).
+pub(crate) fn discard_staged(conn: &Connection, invocation: &str) -> Result<u64> {
+    Ok(conn.execute("DELETE FROM staged_samples WHERE invocation = ?1", params![invocation])? as u64)
 }
 
 /// A range query over one type.

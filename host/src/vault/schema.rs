@@ -79,6 +79,22 @@ CREATE TABLE IF NOT EXISTS samples (
 );
 CREATE INDEX IF NOT EXISTS samples_by_time ON samples (user_id, data_type, start_ms);
 
+-- Samples a plugin wrote during an invocation still running: moved into
+-- `samples` when it succeeds, deleted when it fails, so an invocation's
+-- writes are all or nothing. Rows left by a crashed process are deleted
+-- when the vault next opens (they were never visible).
+CREATE TABLE IF NOT EXISTS staged_samples (
+    invocation TEXT NOT NULL,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    data_type  INTEGER NOT NULL,
+    start_ms   INTEGER NOT NULL,
+    end_ms     INTEGER NOT NULL,
+    digest     BLOB NOT NULL,
+    payload    BLOB NOT NULL,
+    staged_ms  INTEGER NOT NULL,
+    UNIQUE (invocation, user_id, digest)
+);
+
 -- The hash-chained audit log (see audit.rs).
 CREATE TABLE IF NOT EXISTS audit (
     seq       INTEGER PRIMARY KEY,
