@@ -20,8 +20,7 @@ fn run() -> Result<(), String> {
     let plugins = root.join("plugins");
     wasm_workspace::rerun_if_changed(&[
         root.join("wit"),
-        root.join("sdk/src"),
-        root.join("sdk/Cargo.toml"),
+        root.join("sdk"),
         plugins.clone(),
         manifest_dir.join("build"),
     ]);

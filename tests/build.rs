@@ -19,8 +19,7 @@ fn run() -> Result<(), String> {
     let fixtures = manifest_dir.join("fixtures");
     wasm_workspace::rerun_if_changed(&[
         root.join("wit"),
-        root.join("sdk/src"),
-        root.join("sdk/Cargo.toml"),
+        root.join("sdk"),
         fixtures.clone(),
         root.join("host/build"),
     ]);

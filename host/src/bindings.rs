@@ -7,3 +7,17 @@ wasmtime::component::bindgen!({
     world: "plugin",
     imports: { default: trappable },
 });
+
+/// The `connector` world, sharing the `plugin` world's interfaces.
+pub mod connector {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "connector",
+        imports: { default: trappable },
+        with: {
+            "healthplug:plugin/types": crate::bindings::healthplug::plugin::types,
+            "healthplug:plugin/health-data": crate::bindings::healthplug::plugin::health_data,
+            "healthplug:plugin/log": crate::bindings::healthplug::plugin::log,
+        },
+    });
+}

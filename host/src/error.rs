@@ -73,6 +73,17 @@ pub enum HostError {
         /// What happened.
         failure: RunFailure,
     },
+    /// A connector could not import the file (wrong format, bad options, a
+    /// refused write). Nothing was stored.
+    #[error("{connector} could not import the file: {message}")]
+    Import {
+        /// The connector.
+        connector: String,
+        /// What went wrong.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
     /// Anything else (I/O, database).
     #[error("{0:#}")]
     Internal(#[from] anyhow::Error),
@@ -94,6 +105,7 @@ impl HostError {
             HostError::Tampered { plugin, .. } => format!("reinstall it with `healthplug plugin add` (plugin `{plugin}`)"),
             HostError::Consent(_) => "`healthplug consent show <user>` shows what is granted".into(),
             HostError::Plugin { .. } => "the plugin's log (`--json`) may say more; the host kept running".into(),
+            HostError::Import { hint, .. } => return hint.clone(),
             HostError::InvalidRequest(_) | HostError::Internal(_) => return None,
         })
     }

@@ -13,9 +13,10 @@ mod error;
 pub mod examples;
 pub mod manifest;
 pub mod platform;
-pub mod registry;
 pub mod runtime;
 pub mod vault;
 
 pub use error::HostError;
+/// The data-type registry (shared with the SDK).
+pub use healthplug_registry as registry;
 pub use platform::Host;

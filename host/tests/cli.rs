@@ -120,3 +120,45 @@ fn errors_are_one_line_with_a_hint_and_a_failing_exit() {
         );
     }
 }
+
+#[test]
+fn import_prints_what_was_stored_skipped_and_malformed() {
+    let home = tempfile::tempdir().unwrap();
+    let connector = healthplug_host::examples::source_dir("gpx");
+    let out = healthplug(home.path(), &["plugin", "add", connector.to_str().unwrap(), "--dev"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = healthplug(
+        home.path(),
+        &[
+            "consent",
+            "grant",
+            "ann",
+            "gpx",
+            "--types",
+            "workout,heart-rate",
+            "--write",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let gpx = home.path().join("run.gpx");
+    std::fs::write(
+        &gpx,
+        "<gpx><trk><type>run</type><trkseg>\
+         <trkpt lat=\"52.0\" lon=\"5.0\"><time>2020-01-01T10:00:00Z</time><extensions><hr>120</hr></extensions></trkpt>\
+         <trkpt lat=\"52.01\" lon=\"5.0\"><time>2020-01-01T10:30:00Z</time><extensions><hr>999</hr></extensions></trkpt>\
+         </trkseg></trk></gpx>",
+    )
+    .unwrap();
+    let out = healthplug(home.path(), &["import", "ann", "gpx", gpx.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("heart-rate") && stdout.contains("workout"), "{stdout}");
+    assert!(
+        stdout.contains("1 malformed records") && stdout.contains("heart rate `999` is out of range"),
+        "{stdout}"
+    );
+    let again = healthplug(home.path(), &["--json", "import", "ann", "gpx", gpx.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["total_imported"], 0, "{v}");
+    assert_eq!(v["duplicates"], 2, "{v}");
+}

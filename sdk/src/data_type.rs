@@ -118,6 +118,36 @@ impl DataType {
     pub fn code(self) -> u8 {
         self as u8
     }
+
+    /// The registry entry: category, canonical unit, HealthKit identifier,
+    /// Health Connect record, LOINC code or FHIR resource.
+    pub fn info(self) -> &'static healthplug_registry::DataTypeInfo {
+        self.registry().info()
+    }
+
+    /// The same type in the shared registry.
+    pub fn registry(self) -> healthplug_registry::DataType {
+        // The WIT enum and the registry hold the same types in the same
+        // order (checked by the host's test suite).
+        healthplug_registry::DataType::from_code(self.code())
+            .unwrap_or_else(|| unreachable!("WIT data type {} without a registry entry", self.code()))
+    }
+
+    /// The type with this HealthKit identifier.
+    pub fn from_healthkit(identifier: &str) -> Option<DataType> {
+        healthplug_registry::DataType::from_healthkit(identifier).and_then(|t| DataType::from_code(t.code()))
+    }
+
+    /// The type with this LOINC code.
+    pub fn from_loinc(code: &str) -> Option<DataType> {
+        healthplug_registry::DataType::from_loinc(code).and_then(|t| DataType::from_code(t.code()))
+    }
+
+    /// `value` in `unit` converted to this type's canonical unit, as the
+    /// host will convert it on write.
+    pub fn to_canonical(self, value: f64, unit: &str) -> Result<f64, healthplug_registry::UnitError> {
+        healthplug_registry::to_canonical(self.registry(), value, unit)
+    }
 }
 
 // The `ALL` table must be in type-code order: checked at compile time.

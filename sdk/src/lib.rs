@@ -30,6 +30,7 @@
 mod batch;
 #[doc(hidden)]
 pub mod bindings;
+mod connector;
 mod data_type;
 mod error;
 pub mod health;
@@ -39,6 +40,7 @@ mod time;
 mod write;
 
 pub use batch::{Aggregate, Aggregates, Coding, Sample, Samples};
+pub use connector::{Connector, IngestError, Input, Report, Writer};
 pub use data_type::{DataType, Fields, Granularity};
 pub use error::{DenialReason, Error};
 pub use plugin::{Args, Plugin, Tool, ToolError, ToolHandler};
@@ -48,12 +50,19 @@ pub use write::{NewCoding, NewSample, WriteReport};
 /// Re-exported so plugins build JSON results without naming another crate.
 pub use serde_json;
 
+/// The shared data-type registry (HealthKit / LOINC names, units, unit
+/// conversion), exactly as the host uses it.
+pub use healthplug_registry as registry;
+
 /// Implementation details used by [`export_plugin!`]. Not a stable API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bindings;
     pub use crate::bindings::__export_plugin_world;
     pub use crate::bindings::Guest as PluginGuest;
+    pub use crate::bindings::connector::__export_connector_world;
+    pub use crate::bindings::connector::Guest as ConnectorGuest;
+    pub use crate::connector::guest_ingest;
     pub use crate::plugin::{guest_invoke, guest_tools};
 }
 
@@ -84,6 +93,33 @@ macro_rules! export_plugin {
             }
 
     $crate::__private::__export_plugin_world!(__HealthplugExport with_types_in $crate::__private::bindings);
+        };
+    };
+}
+
+/// Exports a type implementing [`Connector`] as the component's `connector`
+/// world.
+///
+/// Call it once, at the crate root of a `cdylib` built for
+/// `wasm32-wasip2`.
+#[macro_export]
+macro_rules! export_connector {
+    ($connector:ty) => {
+        const _: () = {
+            struct __HealthplugExport;
+
+            impl $crate::__private::ConnectorGuest for __HealthplugExport {
+                fn ingest(
+                    options_json: ::std::string::String,
+                ) -> ::std::result::Result<
+                    $crate::__private::bindings::healthplug::plugin::types::IngestReport,
+                    $crate::__private::bindings::healthplug::plugin::types::IngestError,
+                > {
+                    $crate::__private::guest_ingest::<$connector>(&options_json)
+                }
+            }
+
+            $crate::__private::__export_connector_world!(__HealthplugExport with_types_in $crate::__private::bindings::connector);
         };
     };
 }

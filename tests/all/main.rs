@@ -2,7 +2,9 @@
 //! module covers one concern.
 
 mod audit;
+mod connectors;
 mod consent;
 mod foundation;
 mod privacy;
+mod realdata;
 mod registry;

@@ -121,3 +121,51 @@ pub const DAY_MS: i64 = 86_400_000;
 pub fn now_ms() -> i64 {
     healthplug_host::vault::now_ms()
 }
+
+/// Writes a synthetic Apple Health `export.xml` of `records` step and
+/// heart-rate records (plus one workout per 100 records) to `out`, in the
+/// real format (DTD, `HealthData` root, `-0800` dates, device strings).
+/// Returns the number of records of each kind: (steps, heart rate, workouts).
+pub fn write_apple_export(out: &mut impl std::io::Write, records: usize) -> std::io::Result<(usize, usize, usize)> {
+    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(
+        out,
+        "<!DOCTYPE HealthData [\n<!ELEMENT HealthData (ExportDate,Me,(Record|Workout)*)>\n]>"
+    )?;
+    writeln!(out, "<HealthData locale=\"en_US\">")?;
+    writeln!(out, " <ExportDate value=\"2021-01-22 19:29:25 -0800\"/>")?;
+    let device = "&lt;&lt;HKDevice: 0x281307c50&gt;, name:iPhone, manufacturer:Apple Inc., model:iPhone, hardware:iPhone12,3, software:14.0&gt;";
+    let (mut steps, mut hr, mut workouts) = (0, 0, 0);
+    for i in 0..records {
+        // One record a minute, 28-day months: every timestamp distinct.
+        let d = i / 1440;
+        let (year, month, day) = (2000 + d / (28 * 12), 1 + (d / 28) % 12, 1 + d % 28);
+        let minute = i % 1440;
+        let (h, m) = (minute / 60, minute % 60);
+        let stamp = format!("{year}-{month:02}-{day:02} {h:02}:{m:02}:00 -0800");
+        if i % 2 == 0 {
+            steps += 1;
+            writeln!(
+                out,
+                " <Record type=\"HKQuantityTypeIdentifierStepCount\" sourceName=\"Synthetic iPhone\" sourceVersion=\"14.0\" device=\"{device}\" unit=\"count\" creationDate=\"{stamp}\" startDate=\"{stamp}\" endDate=\"{stamp}\" value=\"{}\"/>",
+                10 + i % 90
+            )?;
+        } else {
+            hr += 1;
+            writeln!(
+                out,
+                " <Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"Synthetic Watch\" unit=\"count/min\" creationDate=\"{stamp}\" startDate=\"{stamp}\" endDate=\"{stamp}\" value=\"{}\">\n  <MetadataEntry key=\"HKMetadataKeyHeartRateMotionContext\" value=\"0\"/>\n </Record>",
+                55 + i % 60
+            )?;
+        }
+        if i % 100 == 99 {
+            workouts += 1;
+            writeln!(
+                out,
+                " <Workout workoutActivityType=\"HKWorkoutActivityTypeRunning\" duration=\"30\" durationUnit=\"min\" totalDistance=\"5\" totalDistanceUnit=\"km\" totalEnergyBurned=\"300\" totalEnergyBurnedUnit=\"Cal\" sourceName=\"Synthetic Watch\" creationDate=\"{stamp}\" startDate=\"{stamp}\" endDate=\"{stamp}\"/>"
+            )?;
+        }
+    }
+    writeln!(out, "</HealthData>")?;
+    Ok((steps, hr, workouts))
+}

@@ -127,6 +127,20 @@ pub fn from_wit_granularity(g: wit::Granularity) -> Granularity {
     }
 }
 
+/// The kebab-case name of a WIT denial reason.
+pub fn wit_denial_reason_id(reason: wit::DenialReason) -> &'static str {
+    match reason {
+        wit::DenialReason::NotRequested => "not-requested",
+        wit::DenialReason::NotGranted => "not-granted",
+        wit::DenialReason::Revoked => "revoked",
+        wit::DenialReason::Expired => "expired",
+        wit::DenialReason::AggregatesOnly => "aggregates-only",
+        wit::DenialReason::GranularityTooFine => "granularity-too-fine",
+        wit::DenialReason::WriteNotGranted => "write-not-granted",
+        wit::DenialReason::FieldNotGranted => "field-not-granted",
+    }
+}
+
 /// A host denial as the WIT error the plugin sees.
 pub fn to_wit_denial(d: Denial) -> wit::Error {
     let reason = match d.reason {

@@ -243,6 +243,7 @@ impl InvocationState {
                 outcome: AccessOutcome::Written { count },
             });
         }
+        self.call.duplicates += report.duplicates;
         Ok(WriteReport {
             accepted: u32::try_from(report.inserted).unwrap_or(u32::MAX),
             duplicates: u32::try_from(report.duplicates).unwrap_or(u32::MAX),

@@ -6,25 +6,31 @@ mod convert;
 mod health_data;
 mod log;
 pub mod plan;
+mod source;
 mod writes;
 
 use anyhow::Result;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
 
+use crate::bindings::connector::healthplug::plugin::source as source_wit;
 use crate::bindings::healthplug::plugin::{health_data as health_data_wit, log as log_wit, types as types_wit};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, World};
 use crate::runtime::InvocationState;
 
-pub use convert::{from_wit_type, to_wit_type};
+pub use convert::{from_wit_type, to_wit_type, wit_denial_reason_id};
+pub use source::SourceFile;
 
 /// A linker with WASI (sandboxed by the `WasiCtx`) and the healthplug
 /// interfaces `manifest` is entitled to.
-pub fn linker_for(engine: &Engine, _manifest: &Manifest) -> Result<Linker<InvocationState>> {
+pub fn linker_for(engine: &Engine, manifest: &Manifest) -> Result<Linker<InvocationState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     types_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     health_data_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     log_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    if manifest.world == World::Connector {
+        source_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    }
     Ok(linker)
 }

@@ -40,6 +40,18 @@ pub enum Command {
         /// Arguments as a JSON object.
         args: Option<String>,
     },
+    /// Import a partner's export file for a user through a connector.
+    Import {
+        /// The user.
+        user: String,
+        /// The connector's plugin id (e.g. apple-health, fhir-r4, myfitnesspal, gpx).
+        connector: String,
+        /// The export file.
+        file: PathBuf,
+        /// For FHIR files holding several patients: the one to import.
+        #[arg(long)]
+        patient: Option<String>,
+    },
     /// Show everything held about a user.
     Records {
         /// The user.

@@ -83,6 +83,72 @@ pub(super) fn invoke(host: &Host, user: &str, plugin: &str, tool: &str, args: Op
     Ok(())
 }
 
+pub(super) fn import(
+    host: &Host,
+    user: &str,
+    connector: &str,
+    file: &std::path::Path,
+    patient: Option<&str>,
+    json: bool,
+) -> CliResult {
+    if !file.is_file() {
+        return Err(CliError::Usage(
+            format!("{} is not a file", file.display()),
+            Some("give the path of the export file".into()),
+        ));
+    }
+    let mut options = serde_json::Map::new();
+    if let Some(p) = patient {
+        options.insert("patient".into(), serde_json::Value::String(p.into()));
+    }
+    let report = host.import(user, connector, file, &serde_json::Value::Object(options))?;
+    if json {
+        return Ok(print_json(&report)?);
+    }
+    println!(
+        "{} {}{} imported {} ({} bytes) for {user} in {:.0} ms",
+        report.connector,
+        report.version,
+        if report.dev { " [dev]" } else { "" },
+        report.file,
+        report.bytes,
+        report.elapsed_ms
+    );
+    println!(
+        "  {} records read, {} new samples stored, {} already stored",
+        report.records_read, report.total_imported, report.duplicates
+    );
+    if !report.imported.is_empty() {
+        let mut t = Table::new(&["IMPORTED", "SAMPLES"]);
+        for c in &report.imported {
+            t.row(vec![c.data_type.clone(), c.count.to_string()]);
+        }
+        print!("{}", indent(&t.render(), 2));
+        println!();
+    }
+    if !report.skipped.is_empty() {
+        let mut t = Table::new(&["SKIPPED", "RECORDS"]);
+        for s in &report.skipped {
+            t.row(vec![s.reason.clone(), s.count.to_string()]);
+        }
+        print!("{}", indent(&t.render(), 2));
+        println!();
+    }
+    if report.problems_total > 0 {
+        println!("  {} malformed records (not imported):", report.problems_total);
+        for p in &report.problems {
+            println!("    line {}: {}", p.line, p.reason);
+        }
+        if report.problems_total as usize > report.problems.len() {
+            println!(
+                "    ... and {} more",
+                report.problems_total as usize - report.problems.len()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn records(host: &Host, user: &str, types: Option<&str>, limit: usize, json: bool) -> CliResult {
     let types: Vec<DataType> = types.map(types_arg).transpose()?.unwrap_or_default();
     let records = host.records(user, &types)?;

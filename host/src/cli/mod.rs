@@ -87,6 +87,12 @@ fn run(cli: Cli) -> CliResult {
             tool,
             args,
         } => data::invoke(&host, &user, &plugin, &tool, args.as_deref(), json),
+        Command::Import {
+            user,
+            connector,
+            file,
+            patient,
+        } => data::import(&host, &user, &connector, &file, patient.as_deref(), json),
         Command::Records { user, types, limit } => data::records(&host, &user, types.as_deref(), limit, json),
         Command::User(cmd) => data::user(&host, cmd, json),
         Command::Audit { user, verify } => data::audit(&host, user.as_deref(), verify, json),

@@ -14,6 +14,7 @@ use wasmtime::component::Component;
 
 use super::Host;
 use crate::bindings::PluginPre;
+use crate::bindings::connector::ConnectorPre;
 use crate::capabilities::linker_for;
 use crate::error::HostError;
 use crate::manifest::{MANIFEST_FILE, Manifest, World};
@@ -45,6 +46,14 @@ pub struct InstallReport {
     pub load_ms: f64,
 }
 
+/// A linked component, ready to instantiate, by world.
+pub(crate) enum WorldPre {
+    /// A tool plugin.
+    Plugin(PluginPre<InvocationState>),
+    /// A connector.
+    Connector(ConnectorPre<InvocationState>),
+}
+
 /// A plugin ready to instantiate.
 pub struct LoadedPlugin {
     /// Its vault record.
@@ -53,7 +62,7 @@ pub struct LoadedPlugin {
     pub manifest: Manifest,
     /// Its effective limits.
     pub limits: EffectiveLimits,
-    pub(crate) pre: PluginPre<InvocationState>,
+    pub(crate) pre: WorldPre,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -84,13 +93,7 @@ impl Host {
         sha256: &str,
         bytes: &[u8],
         path: &Path,
-    ) -> Result<(PluginPre<InvocationState>, CacheOutcome, f64), HostError> {
-        if manifest.world != World::Plugin {
-            return Err(invalid(
-                path,
-                format!("the `{}` world is not supported by this host yet", manifest.world.id()),
-            ));
-        }
+    ) -> Result<(WorldPre, CacheOutcome, f64), HostError> {
         let engine = self.runtime.engine();
         let started = Instant::now();
         let (component, outcome): (Component, CacheOutcome) = self
@@ -105,15 +108,26 @@ impl Host {
                 format!("it imports something this plugin may not use: {}", root_message(&e)),
             )
         })?;
-        let pre = PluginPre::new(pre).map_err(|e| {
-            invalid(
-                path,
-                format!(
-                    "it does not export the `plugin` world (`tools`, `invoke`): {}",
-                    root_message(&e)
-                ),
-            )
-        })?;
+        let pre = match manifest.world {
+            World::Plugin => WorldPre::Plugin(PluginPre::new(pre).map_err(|e| {
+                invalid(
+                    path,
+                    format!(
+                        "it does not export the `plugin` world (`tools`, `invoke`): {}",
+                        root_message(&e)
+                    ),
+                )
+            })?),
+            World::Connector => WorldPre::Connector(ConnectorPre::new(pre).map_err(|e| {
+                invalid(
+                    path,
+                    format!(
+                        "it does not export the `connector` world (`ingest`): {}",
+                        root_message(&e)
+                    ),
+                )
+            })?),
+        };
         Ok((pre, outcome, load_ms))
     }
 
@@ -208,7 +222,7 @@ impl Host {
             )?;
             Ok(())
         })?;
-        let limits = EffectiveLimits::resolve(&manifest.limits, &self.runtime.config().platform);
+        let limits = EffectiveLimits::resolve(&manifest.limits, &self.runtime.config().platform, manifest.world);
         let loaded = Arc::new(LoadedPlugin {
             record: record.clone(),
             manifest,
@@ -299,7 +313,7 @@ impl Host {
         }
         let manifest = Manifest::parse(&record.manifest, &manifest_name)?;
         let (pre, _, _) = self.prepare(&manifest, &record.component_sha256, &bytes, &file)?;
-        let limits = EffectiveLimits::resolve(&manifest.limits, &self.runtime.config().platform);
+        let limits = EffectiveLimits::resolve(&manifest.limits, &self.runtime.config().platform, manifest.world);
         let loaded = Arc::new(LoadedPlugin {
             record,
             manifest,

@@ -5,10 +5,11 @@
 use serde::Serialize;
 
 use super::Host;
-use super::install::LoadedPlugin;
+use super::install::{LoadedPlugin, WorldPre};
 use crate::bindings::healthplug::plugin::types::ToolError;
 use crate::consent::GrantSet;
 use crate::error::HostError;
+use crate::registry::DataType;
 use crate::runtime::{Access, CallState, LimitKind, LogLine, Outcome, PluginIdentity, RunFailure, UserSession, run};
 use crate::vault::{AuditEvent, AuditKind, audit, samples};
 
@@ -74,7 +75,7 @@ fn serialize_result<S: serde::Serializer>(r: &Result<String, ToolFailure>, s: S)
 }
 
 impl Host {
-    fn call_state(&self, plugin: &LoadedPlugin, user: Option<UserSession>) -> CallState {
+    pub(crate) fn call_state(&self, plugin: &LoadedPlugin, user: Option<UserSession>) -> CallState {
         CallState {
             vault: self.vault.clone(),
             plugin: PluginIdentity {
@@ -91,6 +92,8 @@ impl Host {
             host_calls: 0,
             invocation: new_invocation_id(),
             staged: Vec::new(),
+            duplicates: 0,
+            input: None,
         }
     }
 
@@ -103,30 +106,31 @@ impl Host {
         user_ref: &str,
         call: &CallState,
         success: bool,
-    ) -> Result<(), HostError> {
+    ) -> Result<Vec<(DataType, u64)>, HostError> {
         if call.staged.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         if !success {
             let conn = self.vault.conn()?;
             samples::discard_staged(&conn, &call.invocation)?;
-            return Ok(());
+            return Ok(Vec::new());
         }
         let requests = plugin.manifest.type_requests();
-        self.vault.write(|tx| {
-            for (ty, count) in samples::commit_staged(tx, &call.invocation)? {
+        let committed = self.vault.write(|tx| {
+            let committed = samples::commit_staged(tx, &call.invocation)?;
+            for (ty, count) in &committed {
                 let mut event = AuditEvent::new(AuditKind::Write)
                     .user(user_ref)
                     .plugin(&plugin.record.id, &plugin.record.component_sha256)
                     .outcome("ok");
                 event.data_type = Some(ty.id().to_string());
-                event.count = Some(count);
-                event.purpose = requests.iter().find(|r| r.data_type == ty).map(|r| r.purpose.clone());
+                event.count = Some(*count);
+                event.purpose = requests.iter().find(|r| r.data_type == *ty).map(|r| r.purpose.clone());
                 audit::append(tx, self.vault.keys(), &event)?;
             }
-            Ok(())
+            Ok(committed)
         })?;
-        Ok(())
+        Ok(committed)
     }
 
     fn plugin_failed(&self, plugin: &LoadedPlugin, failure: RunFailure) -> HostError {
@@ -139,9 +143,12 @@ impl Host {
     /// The tools `plugin` offers (called with no user: it sees no data).
     pub fn tools(&self, plugin: &str) -> Result<Vec<ToolInfo>, HostError> {
         let loaded = self.loaded(plugin)?;
+        let WorldPre::Plugin(pre) = &loaded.pre else {
+            return Ok(Vec::new());
+        };
         let call = self.call_state(&loaded, None);
         let outcome = run(self.runtime(), &loaded.limits, call, |store| {
-            let instance = loaded.pre.instantiate(&mut *store)?;
+            let instance = pre.instantiate(&mut *store)?;
             instance.call_tools(&mut *store)
         });
         let specs = outcome.value.map_err(|f| self.plugin_failed(&loaded, f))?;
@@ -158,6 +165,11 @@ impl Host {
     /// Invokes `tool` of `plugin` for `user` with JSON arguments.
     pub fn invoke(&self, user: &str, plugin: &str, tool: &str, args_json: &str) -> Result<InvokeOutcome, HostError> {
         let loaded = self.loaded(plugin)?;
+        let WorldPre::Plugin(pre) = &loaded.pre else {
+            return Err(HostError::InvalidRequest(format!(
+                "`{plugin}` is a connector: run it with `healthplug import <user> {plugin} <file>`"
+            )));
+        };
         let user = self.user(user)?;
         if args_json.len() > MAX_ARGS_BYTES {
             return Err(HostError::InvalidRequest(format!(
@@ -181,7 +193,7 @@ impl Host {
         let call = self.call_state(&loaded, Some(session));
         let max_output = loaded.limits.output_bytes;
         let outcome: Outcome<Result<String, ToolError>> = run(self.runtime(), &loaded.limits, call, |store| {
-            let instance = loaded.pre.instantiate(&mut *store)?;
+            let instance = pre.instantiate(&mut *store)?;
             instance.call_invoke(&mut *store, tool, args)
         });
         let value = match outcome.value {

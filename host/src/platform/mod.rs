@@ -3,6 +3,7 @@
 //! invoke, records, audit, erase).
 
 mod consent;
+mod import;
 mod install;
 mod invoke;
 mod records;
@@ -17,6 +18,7 @@ use crate::runtime::{ComponentCache, Runtime, RuntimeConfig};
 use crate::vault::{UserRecord, Vault};
 
 pub use consent::{ConsentView, GrantRequest};
+pub use import::{ImportReport, Problem, SkipCount, TypeCount};
 pub use install::{InstallOptions, InstallReport, LoadedPlugin};
 pub use invoke::{InvokeOutcome, ToolFailure, ToolInfo};
 pub use records::RecordView;

@@ -9,12 +9,14 @@
 //! | result size | 1 MiB | - | checked after the call |
 //! | log size | 64 KiB | - | log buffer truncates, strips control characters |
 //! | host calls per invocation | 10,000 | - | counted in every host call |
+//! | connector wall time per import | 60 s | 600 s | epoch deadline |
+//! | connector host calls per import | 1,000,000 | - | counted in every data host call |
 //! | samples per query | 500,000 | - | query planner |
 //! | table elements | 20,000 | - | `ResourceLimiter` |
 
 use serde::Serialize;
 
-use crate::manifest::ManifestLimits;
+use crate::manifest::{ManifestLimits, World};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -41,6 +43,12 @@ pub struct PlatformLimits {
     pub max_wasm_stack: usize,
     /// Elements per table.
     pub max_table_elements: usize,
+    /// Wall time for connectors whose manifest sets none, ms.
+    pub default_import_timeout_ms: u32,
+    /// The longest wall time any connector may have, ms.
+    pub max_import_timeout_ms: u32,
+    /// Host calls per import.
+    pub max_import_host_calls: u64,
 }
 
 impl Default for PlatformLimits {
@@ -56,6 +64,9 @@ impl Default for PlatformLimits {
             max_samples_per_query: 500_000,
             max_wasm_stack: 512 * 1024,
             max_table_elements: 20_000,
+            default_import_timeout_ms: 60_000,
+            max_import_timeout_ms: 600_000,
+            max_import_host_calls: 1_000_000,
         }
     }
 }
@@ -81,21 +92,32 @@ pub struct EffectiveLimits {
 
 impl EffectiveLimits {
     /// The manifest's limits, defaulted and capped by the platform.
-    pub fn resolve(manifest: &ManifestLimits, platform: &PlatformLimits) -> EffectiveLimits {
+    /// Connectors (which stream whole exports) get longer defaults and caps
+    /// for wall time and host calls.
+    pub fn resolve(manifest: &ManifestLimits, platform: &PlatformLimits, world: World) -> EffectiveLimits {
         let memory_mib = manifest
             .memory_mib
             .unwrap_or(platform.default_memory_mib)
             .min(platform.max_memory_mib);
-        let timeout_ms = manifest
-            .timeout_ms
-            .unwrap_or(platform.default_timeout_ms)
-            .min(platform.max_timeout_ms);
+        let (default_timeout, max_timeout, host_calls) = match world {
+            World::Plugin => (
+                platform.default_timeout_ms,
+                platform.max_timeout_ms,
+                platform.max_host_calls,
+            ),
+            World::Connector => (
+                platform.default_import_timeout_ms,
+                platform.max_import_timeout_ms,
+                platform.max_import_host_calls,
+            ),
+        };
+        let timeout_ms = manifest.timeout_ms.unwrap_or(default_timeout).min(max_timeout);
         EffectiveLimits {
             memory_bytes: u64::from(memory_mib) * MIB,
             timeout_ms,
             output_bytes: platform.max_output_bytes,
             log_bytes: platform.max_log_bytes,
-            host_calls: platform.max_host_calls,
+            host_calls,
             samples_per_query: platform.max_samples_per_query,
             table_elements: platform.max_table_elements,
         }
@@ -141,7 +163,7 @@ mod tests {
     #[test]
     fn defaults_and_caps() {
         let p = PlatformLimits::default();
-        let none = EffectiveLimits::resolve(&ManifestLimits::default(), &p);
+        let none = EffectiveLimits::resolve(&ManifestLimits::default(), &p, World::Plugin);
         assert_eq!(none.memory_bytes, 64 * MIB);
         assert_eq!(none.timeout_ms, 1_000);
         let greedy = EffectiveLimits::resolve(
@@ -150,6 +172,7 @@ mod tests {
                 timeout_ms: Some(600_000),
             },
             &p,
+            World::Plugin,
         );
         assert_eq!(greedy.memory_bytes, 256 * MIB);
         assert_eq!(greedy.timeout_ms, 10_000);
@@ -159,8 +182,12 @@ mod tests {
                 timeout_ms: Some(50),
             },
             &p,
+            World::Plugin,
         );
         assert_eq!(modest.memory_bytes, 8 * MIB);
         assert_eq!(modest.timeout_ms, 50);
+        let import = EffectiveLimits::resolve(&ManifestLimits::default(), &p, World::Connector);
+        assert_eq!(import.timeout_ms, 60_000);
+        assert_eq!(import.host_calls, 1_000_000);
     }
 }

@@ -44,6 +44,8 @@ pub struct Outcome<R> {
     pub elapsed: Duration,
     /// Host calls made.
     pub host_calls: u64,
+    /// The largest linear memory the plugin grew to, bytes.
+    pub peak_memory: usize,
     /// The consent state at the end (for callers that continue with it).
     pub call: CallState,
 }
@@ -109,6 +111,7 @@ pub fn run<R>(
         logs,
         elapsed: started.elapsed(),
         host_calls: state.call.host_calls,
+        peak_memory: state.limiter.peak_memory,
         call: state.call,
     }
 }

@@ -97,6 +97,10 @@ pub struct CallState {
     pub invocation: String,
     /// Samples staged for writing, per type (committed when it succeeds).
     pub staged: Vec<(DataType, u64)>,
+    /// Samples a write found already stored.
+    pub duplicates: u64,
+    /// The file a connector imports.
+    pub input: Option<crate::capabilities::SourceFile>,
 }
 
 impl CallState {
@@ -134,6 +138,8 @@ pub struct PluginLimiter {
     table_elements: usize,
     /// The limit hit, if any.
     pub hit: Option<LimitKind>,
+    /// The largest linear memory granted, bytes.
+    pub peak_memory: usize,
 }
 
 impl PluginLimiter {
@@ -142,6 +148,7 @@ impl PluginLimiter {
             memory_bytes: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
             table_elements: limits.table_elements,
             hit: None,
+            peak_memory: 0,
         }
     }
 }
@@ -152,6 +159,7 @@ impl ResourceLimiter for PluginLimiter {
             self.hit = Some(LimitKind::Memory);
             return Ok(false);
         }
+        self.peak_memory = self.peak_memory.max(desired);
         Ok(true)
     }
 

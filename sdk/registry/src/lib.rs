@@ -1,5 +1,8 @@
 //! The health data-type registry: ids, categories, canonical units and the
-//! HealthKit / Health Connect / LOINC / FHIR names of every type.
+//! HealthKit / Health Connect / LOINC / FHIR names of every type, and unit
+//! conversion to the canonical units. One source of truth, shared by the
+//! host and the SDK (so connectors map and convert exactly as the host
+//! checks).
 
 mod table;
 mod units;
@@ -130,6 +133,21 @@ impl DataType {
         (0..Self::COUNT).filter_map(|i| u8::try_from(i).ok().map(DataType))
     }
 
+    /// The type whose HealthKit identifier is `identifier`.
+    pub fn from_healthkit(identifier: &str) -> Option<DataType> {
+        DataType::all().find(|t| !t.info().healthkit.is_empty() && t.info().healthkit == identifier)
+    }
+
+    /// The type whose LOINC code is `code` (e.g. `8867-4`).
+    pub fn from_loinc(code: &str) -> Option<DataType> {
+        DataType::all().find(|t| t.info().code.strip_prefix("LOINC ") == Some(code))
+    }
+
+    /// The LOINC code of this type, if it has one.
+    pub fn loinc(self) -> Option<&'static str> {
+        self.info().code.strip_prefix("LOINC ")
+    }
+
     /// Whether values of this type may be aggregated.
     pub fn aggregatable(self) -> bool {
         self.info().kind != ValueKind::Coded
@@ -201,7 +219,7 @@ pub fn parse_type_list(list: &str) -> Result<Vec<DataType>, UnknownDataType> {
 pub fn markdown_table() -> String {
     let mut out = String::from(
         "# Health data types\n\n\
-         Generated from the registry (`host/src/registry/table.rs`) by \
+         Generated from the registry (`sdk/registry/src/table.rs`) by \
          `healthplug types --markdown`; a test keeps this file, the WIT \
          `data-type` enum and the registry in step.\n\n\
          | code | id | name | category | unit (UCUM) | kind | HealthKit | Health Connect | LOINC / FHIR |\n\
@@ -283,6 +301,25 @@ mod tests {
         assert!(err.to_string().contains("heart-rate"), "{err}");
         let err = "xyzzy".parse::<DataType>().unwrap_err();
         assert!(err.to_string().contains("healthplug types"), "{err}");
+    }
+
+    #[test]
+    fn external_identifiers() {
+        assert_eq!(
+            DataType::from_healthkit("HKQuantityTypeIdentifierStepCount"),
+            DataType::from_id("steps")
+        );
+        assert_eq!(
+            DataType::from_healthkit("HKWorkoutTypeIdentifier"),
+            DataType::from_id("workout")
+        );
+        assert_eq!(
+            DataType::from_healthkit("HKQuantityTypeIdentifierWalkingStepLength"),
+            None
+        );
+        assert_eq!(DataType::from_loinc("8867-4"), DataType::from_id("heart-rate"));
+        assert_eq!(DataType::from_loinc("29463-7"), DataType::from_id("body-mass"));
+        assert_eq!(DataType::from_id("body-mass").and_then(|t| t.loinc()), Some("29463-7"));
     }
 
     #[test]
