@@ -12,9 +12,11 @@ pub mod demo;
 mod error;
 pub mod examples;
 pub mod manifest;
+pub mod network;
 pub mod platform;
 pub mod runtime;
 pub mod vault;
+pub mod vetting;
 
 pub use error::HostError;
 /// The data-type registry (shared with the SDK).

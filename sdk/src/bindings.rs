@@ -35,6 +35,7 @@ pub mod connector {
             "healthplug:plugin/health-data@0.1.0": crate::bindings::healthplug::plugin::health_data,
             "healthplug:plugin/log@0.1.0": crate::bindings::healthplug::plugin::log,
             "healthplug:plugin/source@0.1.0": crate::bindings::healthplug::plugin::source,
+            "healthplug:plugin/storage@0.1.0": crate::bindings::healthplug::plugin::storage,
         },
     });
 }

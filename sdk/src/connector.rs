@@ -298,6 +298,7 @@ pub fn guest_ingest<C: Connector>(options_json: &str) -> Result<wit::IngestRepor
 fn to_wit_error(e: Error) -> wit::Error {
     match e {
         Error::NotGranted { data_type, reason } => wit::Error::NotGranted(wit::Denial { data_type, reason }),
+        Error::CapabilityNotGranted(m) => wit::Error::CapabilityNotGranted(m),
         Error::InvalidRequest(m) => wit::Error::InvalidRequest(m),
         Error::LimitExceeded(m) => wit::Error::LimitExceeded(m),
         Error::Unavailable(m) => wit::Error::Unavailable(m),

@@ -18,6 +18,8 @@ pub enum Error {
         /// Why.
         reason: DenialReason,
     },
+    /// The user has not granted this capability (storage, network).
+    CapabilityNotGranted(String),
     /// The request was malformed.
     InvalidRequest(String),
     /// A per-invocation limit was reached.
@@ -40,6 +42,7 @@ impl From<wit::Error> for Error {
                 data_type: d.data_type,
                 reason: d.reason,
             },
+            wit::Error::CapabilityNotGranted(m) => Error::CapabilityNotGranted(m),
             wit::Error::InvalidRequest(m) => Error::InvalidRequest(m),
             wit::Error::LimitExceeded(m) => Error::LimitExceeded(m),
             wit::Error::Unavailable(m) => Error::Unavailable(m),
@@ -69,6 +72,7 @@ impl fmt::Display for Error {
             Error::NotGranted { data_type, reason } => {
                 write!(f, "access to {data_type} refused: {}", reason.id())
             }
+            Error::CapabilityNotGranted(m) => write!(f, "capability not granted: {m}"),
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::LimitExceeded(m) => write!(f, "limit exceeded: {m}"),
             Error::Unavailable(m) => write!(f, "unavailable: {m}"),

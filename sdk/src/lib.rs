@@ -36,6 +36,7 @@ mod error;
 pub mod health;
 pub mod log;
 mod plugin;
+pub mod storage;
 mod time;
 mod write;
 

@@ -59,7 +59,7 @@ fn a_revoked_grant_holds_on_the_next_invocation() -> anyhow::Result<()> {
     assert_eq!(read(&home, "alice", &["steps"])?["ok"], true);
 
     let revoked = home.host.revoke("alice", "probe", None)?;
-    assert_eq!(revoked.len(), 2);
+    assert_eq!(revoked.types.len(), 2);
     let out = read(&home, "alice", &["steps"])?;
     assert_eq!(
         out["error"],

@@ -4,6 +4,7 @@
 mod audit;
 mod connectors;
 mod consent;
+mod egress;
 mod foundation;
 mod privacy;
 mod realdata;

@@ -12,6 +12,8 @@ use healthplug_host::registry::{DataType, parse_type_list};
 use healthplug_host::runtime::{Runtime, RuntimeConfig};
 use serde_json::Value;
 
+pub mod https;
+
 /// The directory of a fixture plugin in `tests/fixtures/`.
 pub fn fixture_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("HEALTHPLUG_FIXTURES_DIR")).join(name)

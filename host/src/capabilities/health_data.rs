@@ -30,7 +30,7 @@ impl crate::bindings::healthplug::plugin::types::Host for InvocationState {}
 
 impl InvocationState {
     /// Counts the call against the budget and refreshes the grants.
-    fn begin_data_call(&mut self) -> Result<(), wit::Error> {
+    pub(crate) fn begin_call(&mut self) -> Result<(), wit::Error> {
         self.call.host_calls += 1;
         if self.call.host_calls > self.limits.host_calls {
             self.limiter.hit.get_or_insert(crate::runtime::LimitKind::HostCalls);
@@ -150,7 +150,7 @@ impl InvocationState {
     }
 
     fn query_samples(&mut self, q: SampleQuery) -> Result<SampleBatch, wit::Error> {
-        self.begin_data_call()?;
+        self.begin_call()?;
         let plan = self.plan_or_refuse(&q.types, q.start, q.end, from_wit_fields(q.fields), Granularity::Raw)?;
         let cap = self.limits.samples_per_query;
         let limit = if q.limit == 0 { cap } else { (q.limit as usize).min(cap) };
@@ -179,7 +179,7 @@ impl InvocationState {
     }
 
     fn aggregate_samples(&mut self, q: AggregateQuery) -> Result<AggregateBatch, wit::Error> {
-        self.begin_data_call()?;
+        self.begin_call()?;
         let bucket = from_wit_granularity(q.bucket);
         let Some(bucket_ms) = bucket.bucket_ms() else {
             return Err(wit::Error::InvalidRequest(
@@ -203,7 +203,7 @@ impl InvocationState {
 
 impl InvocationState {
     fn write_samples(&mut self, batch: NewSamples) -> Result<WriteReport, wit::Error> {
-        self.begin_data_call()?;
+        self.begin_call()?;
         let samples = writes::decode(&batch).map_err(wit::Error::InvalidRequest)?;
         let now = now_ms();
         let mut types: Vec<DataType> = samples.iter().map(|s| s.data_type).collect();
@@ -253,7 +253,7 @@ impl InvocationState {
 
 impl Host for InvocationState {
     fn grants(&mut self) -> wasmtime::Result<Vec<TypeGrant>> {
-        if self.begin_data_call().is_err() {
+        if self.begin_call().is_err() {
             return Ok(Vec::new());
         }
         let now = now_ms();

@@ -7,6 +7,7 @@ mod health_data;
 mod log;
 pub mod plan;
 mod source;
+mod storage;
 mod writes;
 
 use anyhow::Result;
@@ -14,7 +15,9 @@ use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::connector::healthplug::plugin::source as source_wit;
-use crate::bindings::healthplug::plugin::{health_data as health_data_wit, log as log_wit, types as types_wit};
+use crate::bindings::healthplug::plugin::{
+    health_data as health_data_wit, log as log_wit, storage as storage_wit, types as types_wit,
+};
 use crate::manifest::{Manifest, World};
 use crate::runtime::InvocationState;
 
@@ -31,6 +34,12 @@ pub fn linker_for(engine: &Engine, manifest: &Manifest) -> Result<Linker<Invocat
     log_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     if manifest.world == World::Connector {
         source_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    }
+    if manifest.storage.is_some() {
+        storage_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    }
+    if manifest.network.is_some() {
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
     }
     Ok(linker)
 }

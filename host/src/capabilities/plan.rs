@@ -143,7 +143,14 @@ mod tests {
             granted_ms: 0,
             revoked_ms: None,
         };
-        GrantSet::compute(&[request], &[grant], &PlatformPolicy { max_history_days: None })
+        GrantSet::compute(
+            &[request],
+            &[grant],
+            &PlatformPolicy {
+                max_history_days: None,
+                ..PlatformPolicy::default()
+            },
+        )
     }
 
     #[test]

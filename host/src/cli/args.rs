@@ -52,6 +52,16 @@ pub enum Command {
         #[arg(long)]
         patient: Option<String>,
     },
+    /// Run a connector that fetches over the network (no file), e.g. cloud-sync.
+    Sync {
+        /// The user.
+        user: String,
+        /// The connector's plugin id.
+        connector: String,
+        /// Connector options as a JSON object.
+        #[arg(long, value_name = "JSON")]
+        options: Option<String>,
+    },
     /// Show everything held about a user.
     Records {
         /// The user.
@@ -121,7 +131,7 @@ pub struct GrantArgs {
     pub plugin: String,
     /// Types to grant (comma-separated).
     #[arg(long, value_name = "TYPES")]
-    pub types: String,
+    pub types: Option<String>,
     /// Fields to grant (comma-separated: value,unit,time,source-name,device,metadata,notes or all).
     #[arg(long, value_name = "FIELDS")]
     pub fields: Option<String>,
@@ -140,6 +150,13 @@ pub struct GrantArgs {
     /// The grant ends at this date (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+    /// Also grant the plugin's private storage (its manifest must declare [storage]).
+    #[arg(long)]
+    pub storage: bool,
+    /// Also grant network access: to every origin the manifest declares, or
+    /// only to the comma-separated origins given.
+    #[arg(long, value_name = "ORIGINS", num_args = 0..=1, default_missing_value = "")]
+    pub network: Option<String>,
 }
 
 /// `healthplug consent ...`
@@ -156,6 +173,12 @@ pub enum ConsentCommand {
         /// Only these types (comma-separated).
         #[arg(long, value_name = "TYPES")]
         types: Option<String>,
+        /// Only storage (its data is deleted).
+        #[arg(long)]
+        storage: bool,
+        /// Only network access.
+        #[arg(long)]
+        network: bool,
     },
     /// Show a user's consents.
     Show {

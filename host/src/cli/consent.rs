@@ -6,6 +6,7 @@ use super::{CliError, CliResult, usage};
 use crate::consent::{Fields, Granularity};
 use crate::platform::{GrantRequest, Host};
 use crate::registry::{DataType, parse_type_list};
+use crate::vault::Capability;
 
 /// Parses `YYYY-MM-DD` (UTC midnight) or an RFC 3339 timestamp to ms.
 pub(super) fn parse_date(text: &str, flag: &str) -> Result<i64, CliError> {
@@ -47,8 +48,31 @@ fn grant_request(a: &GrantArgs) -> Result<GrantRequest, CliError> {
     if a.days == Some(0) {
         return Err(usage("--days must be at least 1", "for example --days 30"));
     }
+    let types = match &a.types {
+        Some(t) => types_arg(t)?,
+        None if a.storage || a.network.is_some() => Vec::new(),
+        None => {
+            return Err(usage(
+                "nothing to grant",
+                "name types with --types (and/or --storage, --network)",
+            ));
+        }
+    };
+    let network = a.network.as_ref().map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                crate::network::Origin::parse(s)
+                    .map(|o| o.to_string())
+                    .unwrap_or_else(|_| s.to_string())
+            })
+            .collect()
+    });
     Ok(GrantRequest {
-        types: types_arg(&a.types)?,
+        types,
+        storage: a.storage,
+        network,
         fields,
         days: a.days,
         since_ms: a.since.as_deref().map(|s| parse_date(s, "--since")).transpose()?,
@@ -92,29 +116,54 @@ pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
             }
             Ok(())
         }
-        ConsentCommand::Revoke { user, plugin, types } => {
+        ConsentCommand::Revoke {
+            user,
+            plugin,
+            types,
+            storage,
+            network,
+        } => {
             let types = types.as_deref().map(types_arg).transpose()?;
-            let revoked = host.revoke(&user, &plugin, types.as_deref())?;
+            let report = match (types, storage, network) {
+                (None, false, false) => host.revoke(&user, &plugin, None)?,
+                (Some(types), false, false) => host.revoke(&user, &plugin, Some(&types))?,
+                (None, true, false) => host.revoke_capability(&user, &plugin, Capability::Storage)?,
+                (None, false, true) => host.revoke_capability(&user, &plugin, Capability::Network)?,
+                _ => {
+                    return Err(usage(
+                        "revoke one thing at a time",
+                        "use --types, --storage or --network, or none of them to revoke everything",
+                    ));
+                }
+            };
             if json {
-                return Ok(print_json(&revoked)?);
+                return Ok(print_json(&report)?);
             }
-            if revoked.is_empty() {
+            let mut what: Vec<String> = report.types.iter().map(|t| t.id().to_string()).collect();
+            what.extend(report.capabilities.iter().map(|c| c.id().to_string()));
+            if what.is_empty() {
                 println!("nothing to revoke: {plugin} held no active grant for {user}");
             } else {
-                let names: Vec<&str> = revoked.iter().map(|t| t.id()).collect();
                 println!(
                     "revoked {} from {plugin} for {user}; effective on its next host call",
-                    names.join(", ")
+                    what.join(", ")
+                );
+            }
+            if report.storage_entries_deleted > 0 {
+                println!(
+                    "deleted {} entries of {plugin}'s storage for {user}",
+                    report.storage_entries_deleted
                 );
             }
             Ok(())
         }
         ConsentCommand::Show { user } => {
             let rows = host.consents(&user)?;
+            let caps = host.capability_grants(&user)?;
             if json {
-                return Ok(print_json(&rows)?);
+                return Ok(print_json(&serde_json::json!({ "data": rows, "capabilities": caps }))?);
             }
-            if rows.is_empty() {
+            if rows.is_empty() && caps.is_empty() {
                 println!("{user} has granted nothing");
                 return Ok(());
             }
@@ -153,6 +202,14 @@ pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
                 ]);
             }
             print!("{}", t.render());
+            if !caps.is_empty() {
+                println!();
+                let mut t = Table::new(&["PLUGIN", "CAPABILITY", "SCOPE", "STATUS", "PURPOSE"]);
+                for c in caps {
+                    t.row(vec![c.plugin, c.capability, c.scope, c.status, c.purpose]);
+                }
+                print!("{}", t.render());
+            }
             Ok(())
         }
     }

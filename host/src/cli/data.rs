@@ -102,16 +102,37 @@ pub(super) fn import(
         options.insert("patient".into(), serde_json::Value::String(p.into()));
     }
     let report = host.import(user, connector, file, &serde_json::Value::Object(options))?;
+    print_import(&report, user, json)
+}
+
+pub(super) fn sync(host: &Host, user: &str, connector: &str, options: Option<&str>, json: bool) -> CliResult {
+    let options: serde_json::Value = match options {
+        None => serde_json::json!({}),
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            CliError::Usage(
+                format!("--options is not JSON: {e}"),
+                Some(r#"for example --options '{"base_url": "https://api.partner.example"}'"#.into()),
+            )
+        })?,
+    };
+    let report = host.sync(user, connector, &options)?;
+    print_import(&report, user, json)
+}
+
+fn print_import(report: &crate::platform::ImportReport, user: &str, json: bool) -> CliResult {
     if json {
-        return Ok(print_json(&report)?);
+        return Ok(print_json(report)?);
     }
+    let what = if report.file.is_empty() {
+        "synced".to_string()
+    } else {
+        format!("imported {} ({} bytes)", report.file, report.bytes)
+    };
     println!(
-        "{} {}{} imported {} ({} bytes) for {user} in {:.0} ms",
+        "{} {}{} {what} for {user} in {:.0} ms",
         report.connector,
         report.version,
         if report.dev { " [dev]" } else { "" },
-        report.file,
-        report.bytes,
         report.elapsed_ms
     );
     println!(

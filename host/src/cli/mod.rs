@@ -93,6 +93,11 @@ fn run(cli: Cli) -> CliResult {
             file,
             patient,
         } => data::import(&host, &user, &connector, &file, patient.as_deref(), json),
+        Command::Sync {
+            user,
+            connector,
+            options,
+        } => data::sync(&host, &user, &connector, options.as_deref(), json),
         Command::Records { user, types, limit } => data::records(&host, &user, types.as_deref(), limit, json),
         Command::User(cmd) => data::user(&host, cmd, json),
         Command::Audit { user, verify } => data::audit(&host, user.as_deref(), verify, json),

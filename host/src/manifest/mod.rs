@@ -60,6 +60,30 @@ pub struct WriteRequest {
     pub purpose: String,
 }
 
+/// A request for private key-value storage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StorageRequest {
+    /// Why.
+    pub purpose: String,
+    /// Byte quota asked for (keys + values).
+    pub max_bytes: Option<u64>,
+    /// Key quota asked for.
+    pub max_keys: Option<u64>,
+}
+
+/// A request for HTTPS egress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NetworkRequest {
+    /// The origins the plugin may reach.
+    pub allow: Vec<crate::network::Origin>,
+    /// Why.
+    pub purpose: String,
+    /// Requests per invocation asked for.
+    pub max_requests: Option<u32>,
+    /// Largest response body asked for, bytes.
+    pub max_response_bytes: Option<u64>,
+}
+
 /// Resource limits the manifest asks for (capped by platform policy).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ManifestLimits {
@@ -92,6 +116,10 @@ pub struct Manifest {
     pub reads: Vec<ReadRequest>,
     /// Write requests.
     pub writes: Vec<WriteRequest>,
+    /// Storage, if asked for.
+    pub storage: Option<StorageRequest>,
+    /// Network, if asked for.
+    pub network: Option<NetworkRequest>,
     /// Limits.
     pub limits: ManifestLimits,
 }

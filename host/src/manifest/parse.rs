@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Manifest, ManifestLimits, ReadRequest, World, WriteRequest};
+use super::{Manifest, ManifestLimits, NetworkRequest, ReadRequest, StorageRequest, World, WriteRequest};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
 
@@ -62,7 +62,34 @@ struct RawManifest {
     #[serde(default)]
     write: Vec<RawWrite>,
     #[serde(default)]
+    storage: Option<RawStorage>,
+    #[serde(default)]
+    network: Option<RawNetwork>,
+    #[serde(default)]
     limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawStorage {
+    #[serde(default)]
+    purpose: Option<Spanned<String>>,
+    #[serde(default)]
+    max_bytes: Option<Spanned<i64>>,
+    #[serde(default)]
+    max_keys: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawNetwork {
+    allow: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    purpose: Option<Spanned<String>>,
+    #[serde(default)]
+    max_requests: Option<Spanned<i64>>,
+    #[serde(default)]
+    max_response_bytes: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -297,6 +324,48 @@ pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError
         writes.push(WriteRequest { types, purpose });
     }
 
+    let storage = match &raw.storage {
+        None => None,
+        Some(s) => Some(StorageRequest {
+            purpose: parse_purpose(&at, s.purpose.as_ref(), "storage.purpose", 0..0)?,
+            max_bytes: bounded(&at, s.max_bytes.as_ref(), "storage.max-bytes", 1, 1 << 30)?.map(u64::from),
+            max_keys: bounded(&at, s.max_keys.as_ref(), "storage.max-keys", 1, 1_000_000)?.map(u64::from),
+        }),
+    };
+    let network = match &raw.network {
+        None => None,
+        Some(n) => {
+            if n.allow.get_ref().is_empty() {
+                return Err(at.error(Some(n.allow.span()), "network.allow", "must list at least one origin"));
+            }
+            let mut allow = Vec::new();
+            for origin in n.allow.get_ref() {
+                let parsed = crate::network::Origin::parse(origin.get_ref())
+                    .map_err(|e| at.error(Some(origin.span()), "network.allow", e))?;
+                if parsed.scheme != "https" {
+                    return Err(at.error(
+                        Some(origin.span()),
+                        "network.allow",
+                        "only https:// origins may be declared",
+                    ));
+                }
+                allow.push(parsed);
+            }
+            Some(NetworkRequest {
+                allow,
+                purpose: parse_purpose(&at, n.purpose.as_ref(), "network.purpose", n.allow.span())?,
+                max_requests: bounded(&at, n.max_requests.as_ref(), "network.max-requests", 1, 10_000)?,
+                max_response_bytes: bounded(
+                    &at,
+                    n.max_response_bytes.as_ref(),
+                    "network.max-response-bytes",
+                    1,
+                    1 << 30,
+                )?
+                .map(u64::from),
+            })
+        }
+    };
     let limits = match &raw.limits {
         None => ManifestLimits::default(),
         Some(l) => ManifestLimits {
@@ -316,6 +385,8 @@ pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError
         world,
         reads,
         writes,
+        storage,
+        network,
         limits,
     })
 }
@@ -355,9 +426,9 @@ fn parse_purpose(
 ) -> Result<String, ManifestError> {
     match purpose {
         None => Err(at.error(
-            Some(fallback_span),
+            (fallback_span.end > 0).then_some(fallback_span),
             key,
-            "a purpose is required: say why the plugin needs this data",
+            "a purpose is required: say why the plugin needs this",
         )),
         Some(p) if p.get_ref().trim().len() < 8 => Err(at.error(
             Some(p.span()),
@@ -509,6 +580,26 @@ timeout-ms = 500
             assert_eq!(e.key, key, "{to}: {e}");
             assert!(e.line > 0, "{e}");
         }
+    }
+
+    #[test]
+    fn storage_and_network() {
+        let with = format!(
+            "{GOOD}\n[storage]\npurpose = \"Remember your last sync\"\nmax-bytes = 4096\n\n[network]\nallow = [\"https://api.partner.example\", \"https://*.cdn.partner.example:8443\"]\npurpose = \"Fetch your workouts from Partner\"\n"
+        );
+        let m = parse_str(&with).unwrap();
+        assert_eq!(m.storage.as_ref().unwrap().max_bytes, Some(4096));
+        let n = m.network.unwrap();
+        assert_eq!(n.allow.len(), 2);
+        assert_eq!(n.allow[1].port, 8443);
+        let http = with.replace("https://api.partner.example", "http://api.partner.example");
+        let e = parse_str(&http).unwrap_err();
+        assert_eq!(e.key, "network.allow");
+        assert!(e.message.contains("only https"), "{e}");
+        let no_purpose = with.replace("purpose = \"Fetch your workouts from Partner\"\n", "");
+        assert_eq!(parse_str(&no_purpose).unwrap_err().key, "network.purpose");
+        let path = with.replace("https://api.partner.example", "https://api.partner.example/v1");
+        assert!(parse_str(&path).unwrap_err().message.contains("no path"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::Host;
 use crate::consent::{Fields, Granularity, TypeRequest, UserGrant};
 use crate::error::HostError;
 use crate::registry::DataType;
-use crate::vault::{AuditEvent, AuditKind, audit, consents, now_ms};
+use crate::vault::{AuditEvent, AuditKind, Capability, audit, capabilities, consents, now_ms, storage};
 
 /// What a user grants one plugin.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,6 +28,37 @@ pub struct GrantRequest {
     pub write: bool,
     /// When the grant ends (ms since epoch).
     pub until_ms: Option<i64>,
+    /// Also grant private storage (the manifest must declare `[storage]`).
+    pub storage: bool,
+    /// Also grant network access to these origins (empty: every origin the
+    /// manifest declares); `None`: no network.
+    pub network: Option<Vec<String>>,
+}
+
+/// What a revoke took away.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RevokeReport {
+    /// Data types revoked.
+    pub types: Vec<DataType>,
+    /// Capabilities revoked.
+    pub capabilities: Vec<Capability>,
+    /// Storage entries deleted.
+    pub storage_entries_deleted: u64,
+}
+
+/// A capability grant as shown to people.
+#[derive(Clone, Debug, Serialize)]
+pub struct CapabilityView {
+    /// The plugin.
+    pub plugin: String,
+    /// `storage` or `network`.
+    pub capability: String,
+    /// For network: the origins.
+    pub scope: String,
+    /// `active` or `revoked`.
+    pub status: String,
+    /// The purpose from the manifest.
+    pub purpose: String,
 }
 
 /// One consent row as shown to people.
@@ -81,9 +112,39 @@ impl Host {
     /// Grants `plugin` access to types for `user` (created if new).
     pub fn grant(&self, user: &str, plugin: &str, req: &GrantRequest) -> Result<Vec<UserGrant>, HostError> {
         let loaded = self.loaded(plugin)?;
-        if req.types.is_empty() {
-            return Err(HostError::Consent("name at least one type with --types".into()));
+        if req.types.is_empty() && !req.storage && req.network.is_none() {
+            return Err(HostError::Consent(
+                "name at least one type with --types (or grant --storage / --network)".into(),
+            ));
         }
+        let manifest = &loaded.manifest;
+        if req.storage && manifest.storage.is_none() {
+            return Err(HostError::Consent(format!("`{plugin}` does not ask for storage")));
+        }
+        let network_scope = match (&req.network, &manifest.network) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(HostError::Consent(format!(
+                    "`{plugin}` does not ask for network access"
+                )));
+            }
+            (Some(asked), Some(declared)) => {
+                let declared: Vec<String> = declared.allow.iter().map(ToString::to_string).collect();
+                for origin in asked {
+                    if !declared.contains(origin) {
+                        return Err(HostError::Consent(format!(
+                            "`{plugin}` does not ask to reach {origin}; it asks for {}",
+                            declared.join(", ")
+                        )));
+                    }
+                }
+                Some(if asked.is_empty() {
+                    declared.join(",")
+                } else {
+                    asked.join(",")
+                })
+            }
+        };
         let now = now_ms();
         if req.until_ms.is_some_and(|t| t <= now) {
             return Err(HostError::Consent("--until is in the past".into()));
@@ -121,6 +182,32 @@ impl Host {
         let digest = loaded.record.component_sha256.clone();
         self.vault.write(|tx| {
             consents::put(tx, user.id, plugin, &rows)?;
+            for (capability, scope, purpose) in [
+                (
+                    Capability::Storage,
+                    req.storage.then(String::new),
+                    manifest.storage.as_ref().map(|s| s.purpose.clone()),
+                ),
+                (
+                    Capability::Network,
+                    network_scope.clone(),
+                    manifest.network.as_ref().map(|n| n.purpose.clone()),
+                ),
+            ] {
+                let Some(scope) = scope else { continue };
+                capabilities::put(tx, user.id, plugin, capability, &scope, now)?;
+                let mut event = AuditEvent::new(AuditKind::Grant)
+                    .user(&user.user_ref)
+                    .plugin(plugin, &digest);
+                event.purpose = purpose;
+                event.outcome = Some("ok".into());
+                event.detail = Some(if scope.is_empty() {
+                    capability.id().to_string()
+                } else {
+                    format!("{}: {scope}", capability.id())
+                });
+                audit::append(tx, self.vault.keys(), &event)?;
+            }
             for g in &rows {
                 let mut event = AuditEvent::new(AuditKind::Grant)
                     .user(&user.user_ref)
@@ -147,10 +234,32 @@ impl Host {
         Ok(rows)
     }
 
-    /// Revokes `plugin`'s grants for `user` (all types when `types` is
-    /// `None`); effective on the plugin's next host call. Returns the types
-    /// revoked.
-    pub fn revoke(&self, user: &str, plugin: &str, types: Option<&[DataType]>) -> Result<Vec<DataType>, HostError> {
+    /// Revokes `plugin`'s grants for `user`: only `types` when given,
+    /// otherwise everything (every type, storage and network), deleting the
+    /// plugin's storage for the user. Effective on the plugin's next host
+    /// call.
+    pub fn revoke(&self, user: &str, plugin: &str, types: Option<&[DataType]>) -> Result<RevokeReport, HostError> {
+        self.revoke_scope(user, plugin, types, None, types.is_none())
+    }
+
+    /// Revokes one capability; revoking storage deletes the stored data.
+    pub fn revoke_capability(
+        &self,
+        user: &str,
+        plugin: &str,
+        capability: Capability,
+    ) -> Result<RevokeReport, HostError> {
+        self.revoke_scope(user, plugin, Some(&[]), Some(capability), false)
+    }
+
+    fn revoke_scope(
+        &self,
+        user: &str,
+        plugin: &str,
+        types: Option<&[DataType]>,
+        capability: Option<Capability>,
+        all_capabilities: bool,
+    ) -> Result<RevokeReport, HostError> {
         let user = self.user(user)?;
         let digest = self
             .vault
@@ -158,8 +267,11 @@ impl Host {
             .map(|p| p.component_sha256)
             .unwrap_or_default();
         let now = now_ms();
-        let revoked = self.vault.write(|tx| {
-            let revoked = consents::revoke(tx, user.id, plugin, types, now)?;
+        let report = self.vault.write(|tx| {
+            let revoked = match types {
+                Some([]) => Vec::new(),
+                other => consents::revoke(tx, user.id, plugin, other, now)?,
+            };
             for ty in &revoked {
                 let mut event = AuditEvent::new(AuditKind::Revoke)
                     .user(&user.user_ref)
@@ -168,9 +280,59 @@ impl Host {
                 event.outcome = Some("ok".into());
                 audit::append(tx, self.vault.keys(), &event)?;
             }
-            Ok(revoked)
+            let caps = if all_capabilities || capability.is_some() {
+                capabilities::revoke(tx, user.id, plugin, capability, now)?
+            } else {
+                Vec::new()
+            };
+            let deleted = if all_capabilities || capability == Some(Capability::Storage) {
+                storage::delete_all(tx, user.id, Some(plugin))?
+            } else {
+                0
+            };
+            for cap in &caps {
+                let mut event = AuditEvent::new(AuditKind::Revoke)
+                    .user(&user.user_ref)
+                    .plugin(plugin, &digest);
+                event.outcome = Some("ok".into());
+                event.detail = Some(match cap {
+                    Capability::Storage => format!("storage; {deleted} stored entries deleted"),
+                    Capability::Network => "network".to_string(),
+                });
+                audit::append(tx, self.vault.keys(), &event)?;
+            }
+            consents::bump(tx, user.id, plugin)?;
+            Ok(RevokeReport {
+                types: revoked,
+                capabilities: caps,
+                storage_entries_deleted: deleted,
+            })
         })?;
-        Ok(revoked)
+        Ok(report)
+    }
+
+    /// Every capability grant of `user`.
+    pub fn capability_grants(&self, user: &str) -> Result<Vec<CapabilityView>, HostError> {
+        let user = self.user(user)?;
+        let conn = self.vault.conn()?;
+        let mut out = Vec::new();
+        for plugin in self.vault.plugins()? {
+            let manifest = crate::manifest::Manifest::parse(&plugin.manifest, std::path::Path::new(&plugin.id)).ok();
+            for g in capabilities::list(&conn, user.id, &plugin.id)? {
+                let purpose = manifest.as_ref().and_then(|m| match g.capability {
+                    Capability::Storage => m.storage.as_ref().map(|s| s.purpose.clone()),
+                    Capability::Network => m.network.as_ref().map(|n| n.purpose.clone()),
+                });
+                out.push(CapabilityView {
+                    plugin: plugin.id.clone(),
+                    capability: g.capability.id().to_string(),
+                    scope: g.scope,
+                    status: if g.revoked_ms.is_some() { "revoked" } else { "active" }.to_string(),
+                    purpose: purpose.unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Every consent row of `user`.

@@ -122,6 +122,22 @@ impl Host {
         file: &Path,
         options: &serde_json::Value,
     ) -> Result<ImportReport, HostError> {
+        self.run_connector(user, connector, Some(file), options)
+    }
+
+    /// Runs `connector` for `user` with no input file (a connector that
+    /// fetches over its granted network, like `cloud-sync`).
+    pub fn sync(&self, user: &str, connector: &str, options: &serde_json::Value) -> Result<ImportReport, HostError> {
+        self.run_connector(user, connector, None, options)
+    }
+
+    fn run_connector(
+        &self,
+        user: &str,
+        connector: &str,
+        file: Option<&Path>,
+        options: &serde_json::Value,
+    ) -> Result<ImportReport, HostError> {
         let loaded = self.loaded(connector)?;
         let WorldPre::Connector(pre) = &loaded.pre else {
             return Err(HostError::InvalidRequest(format!(
@@ -129,14 +145,22 @@ impl Host {
             )));
         };
         let user = self.user(user)?;
-        let input = SourceFile::open(file)
-            .map_err(|e| HostError::InvalidRequest(format!("cannot read {}: {e}", file.display())))?;
-        let (name, bytes) = (
-            file.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
-        );
+        let input = match file {
+            Some(file) => Some(
+                SourceFile::open(file)
+                    .map_err(|e| HostError::InvalidRequest(format!("cannot read {}: {e}", file.display())))?,
+            ),
+            None => None,
+        };
+        let (name, bytes) = match file {
+            Some(file) => (
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
+            ),
+            None => (String::new(), 0),
+        };
         let key = self.vault.user_key(user.id)?;
         let mut call = self.call_state(
             &loaded,
@@ -145,14 +169,14 @@ impl Host {
                 key,
             }),
         );
-        call.input = Some(input);
+        call.input = input;
         let options = options.to_string();
         let outcome: Outcome<Result<IngestReport, IngestError>> = run(self.runtime(), &loaded.limits, call, |store| {
             let instance = pre.instantiate(&mut *store)?;
             instance.call_ingest(&mut *store, &options)
         });
         let succeeded = matches!(outcome.value, Ok(Ok(_)));
-        let committed = self.finish_writes(&loaded, &user.user_ref, &outcome.call, succeeded)?;
+        let committed = self.finish_invocation(&loaded, &user.user_ref, &outcome.call, succeeded)?;
         let outcome_text = match &outcome.value {
             Ok(Ok(_)) => "ok".to_string(),
             Ok(Err(e)) => format!("error: {}", describe(e, &user.handle, connector).0),

@@ -20,6 +20,7 @@ use crate::error::HostError;
 use crate::manifest::{MANIFEST_FILE, Manifest, World};
 use crate::runtime::{CacheOutcome, EffectiveLimits, InvocationState};
 use crate::vault::{AuditEvent, AuditKind, PluginRecord, audit, now_ms, plugins};
+use crate::vetting::{ImportCheck, check_imports};
 
 /// The largest component accepted, bytes.
 const MAX_COMPONENT_BYTES: usize = 64 * 1024 * 1024;
@@ -76,6 +77,15 @@ fn invalid(path: &Path, reason: impl Into<String>) -> HostError {
     }
 }
 
+/// The static capability check of a compiled component against its
+/// manifest.
+pub(crate) fn inspect(engine: &wasmtime::Engine, manifest: &Manifest, component: &Component) -> ImportCheck {
+    let ty = component.component_type();
+    let imports = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
+    let exports = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    check_imports(manifest, imports, exports)
+}
+
 /// The deepest message of a wasmtime error: the one that says what is wrong.
 fn root_message(e: &wasmtime::Error) -> String {
     e.chain().last().map(|c| c.to_string()).unwrap_or_else(|| e.to_string())
@@ -101,6 +111,10 @@ impl Host {
             .load(engine, sha256, bytes)
             .map_err(|e| invalid(path, format!("not a valid WebAssembly component: {}", e.root_cause())))?;
         let load_ms = started.elapsed().as_secs_f64() * 1e3;
+        let check = inspect(engine, manifest, &component);
+        if let Some(error) = check.errors.first() {
+            return Err(invalid(path, error.clone()));
+        }
         let linker = linker_for(engine, manifest)?;
         let pre = linker.instantiate_pre(&component).map_err(|e| {
             invalid(
@@ -222,7 +236,12 @@ impl Host {
             )?;
             Ok(())
         })?;
-        let limits = EffectiveLimits::resolve(&manifest.limits, &self.runtime.config().platform, manifest.world);
+        let limits = EffectiveLimits::resolve(
+            &manifest.limits,
+            manifest.storage.as_ref(),
+            &self.runtime.config().platform,
+            manifest.world,
+        );
         let loaded = Arc::new(LoadedPlugin {
             record: record.clone(),
             manifest,
@@ -313,7 +332,12 @@ impl Host {
         }
         let manifest = Manifest::parse(&record.manifest, &manifest_name)?;
         let (pre, _, _) = self.prepare(&manifest, &record.component_sha256, &bytes, &file)?;
-        let limits = EffectiveLimits::resolve(&manifest.limits, &self.runtime.config().platform, manifest.world);
+        let limits = EffectiveLimits::resolve(
+            &manifest.limits,
+            manifest.storage.as_ref(),
+            &self.runtime.config().platform,
+            manifest.world,
+        );
         let loaded = Arc::new(LoadedPlugin {
             record,
             manifest,

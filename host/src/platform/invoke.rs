@@ -7,11 +7,9 @@ use serde::Serialize;
 use super::Host;
 use super::install::{LoadedPlugin, WorldPre};
 use crate::bindings::healthplug::plugin::types::ToolError;
-use crate::consent::GrantSet;
 use crate::error::HostError;
-use crate::registry::DataType;
-use crate::runtime::{Access, CallState, LimitKind, LogLine, Outcome, PluginIdentity, RunFailure, UserSession, run};
-use crate::vault::{AuditEvent, AuditKind, audit, samples};
+use crate::runtime::{Access, LimitKind, LogLine, Outcome, RunFailure, UserSession, run};
+use crate::vault::{AuditEvent, AuditKind};
 
 /// The largest arguments text accepted, bytes.
 const MAX_ARGS_BYTES: usize = 64 * 1024;
@@ -75,64 +73,6 @@ fn serialize_result<S: serde::Serializer>(r: &Result<String, ToolFailure>, s: S)
 }
 
 impl Host {
-    pub(crate) fn call_state(&self, plugin: &LoadedPlugin, user: Option<UserSession>) -> CallState {
-        CallState {
-            vault: self.vault.clone(),
-            plugin: PluginIdentity {
-                id: plugin.record.id.clone(),
-                digest: plugin.record.component_sha256.clone(),
-                dev: plugin.record.dev,
-            },
-            user,
-            requests: plugin.manifest.type_requests(),
-            policy: self.policy.clone(),
-            grants: GrantSet::empty(),
-            consent_version: -1,
-            accesses: Vec::new(),
-            host_calls: 0,
-            invocation: new_invocation_id(),
-            staged: Vec::new(),
-            duplicates: 0,
-            input: None,
-        }
-    }
-
-    /// Commits the samples an invocation staged when it succeeded, or
-    /// discards them when it failed: an invocation's writes are all or
-    /// nothing.
-    pub(crate) fn finish_writes(
-        &self,
-        plugin: &LoadedPlugin,
-        user_ref: &str,
-        call: &CallState,
-        success: bool,
-    ) -> Result<Vec<(DataType, u64)>, HostError> {
-        if call.staged.is_empty() {
-            return Ok(Vec::new());
-        }
-        if !success {
-            let conn = self.vault.conn()?;
-            samples::discard_staged(&conn, &call.invocation)?;
-            return Ok(Vec::new());
-        }
-        let requests = plugin.manifest.type_requests();
-        let committed = self.vault.write(|tx| {
-            let committed = samples::commit_staged(tx, &call.invocation)?;
-            for (ty, count) in &committed {
-                let mut event = AuditEvent::new(AuditKind::Write)
-                    .user(user_ref)
-                    .plugin(&plugin.record.id, &plugin.record.component_sha256)
-                    .outcome("ok");
-                event.data_type = Some(ty.id().to_string());
-                event.count = Some(*count);
-                event.purpose = requests.iter().find(|r| r.data_type == *ty).map(|r| r.purpose.clone());
-                audit::append(tx, self.vault.keys(), &event)?;
-            }
-            Ok(committed)
-        })?;
-        Ok(committed)
-    }
-
     fn plugin_failed(&self, plugin: &LoadedPlugin, failure: RunFailure) -> HostError {
         HostError::Plugin {
             plugin: plugin.record.id.clone(),
@@ -216,7 +156,7 @@ impl Host {
             .detail(format!("tool {tool}{}", if loaded.record.dev { "; dev" } else { "" }));
         event.count = Some(outcome.host_calls);
         self.vault.audit(&event)?;
-        self.finish_writes(&loaded, &user.user_ref, &outcome.call, matches!(value, Ok(Ok(_))))?;
+        self.finish_invocation(&loaded, &user.user_ref, &outcome.call, matches!(value, Ok(Ok(_))))?;
         let result = match value {
             Ok(Ok(text)) => Ok(text),
             Ok(Err(e)) => Err(tool_failure(&e)),
@@ -234,19 +174,6 @@ impl Host {
             host_calls: outcome.host_calls,
         })
     }
-}
-
-/// A random id for an invocation's staged writes.
-fn new_invocation_id() -> String {
-    let mut bytes = [0u8; 12];
-    if getrandom::fill(&mut bytes).is_err() {
-        // Uniqueness within this process is all that matters here.
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        bytes[..8].copy_from_slice(&n.to_le_bytes());
-        bytes[8..].copy_from_slice(&std::process::id().to_le_bytes());
-    }
-    hex::encode(bytes)
 }
 
 fn tool_failure(e: &ToolError) -> ToolFailure {

@@ -7,6 +7,7 @@ mod import;
 mod install;
 mod invoke;
 mod records;
+mod session;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use crate::error::HostError;
 use crate::runtime::{ComponentCache, Runtime, RuntimeConfig};
 use crate::vault::{UserRecord, Vault};
 
-pub use consent::{ConsentView, GrantRequest};
+pub use consent::{CapabilityView, ConsentView, GrantRequest, RevokeReport};
 pub use import::{ImportReport, Problem, SkipCount, TypeCount};
 pub use install::{InstallOptions, InstallReport, LoadedPlugin};
 pub use invoke::{InvokeOutcome, ToolFailure, ToolInfo};

@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use crate::manifest::{ManifestLimits, World};
+use crate::manifest::{ManifestLimits, StorageRequest, World};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -49,6 +49,14 @@ pub struct PlatformLimits {
     pub max_import_timeout_ms: u32,
     /// Host calls per import.
     pub max_import_host_calls: u64,
+    /// Storage bytes for plugins whose manifest sets no quota.
+    pub default_storage_bytes: u64,
+    /// The largest storage quota, bytes.
+    pub max_storage_bytes: u64,
+    /// Storage keys for plugins whose manifest sets no quota.
+    pub default_storage_keys: u64,
+    /// The largest key quota.
+    pub max_storage_keys: u64,
 }
 
 impl Default for PlatformLimits {
@@ -67,6 +75,10 @@ impl Default for PlatformLimits {
             default_import_timeout_ms: 60_000,
             max_import_timeout_ms: 600_000,
             max_import_host_calls: 1_000_000,
+            default_storage_bytes: 1024 * 1024,
+            max_storage_bytes: 16 * 1024 * 1024,
+            default_storage_keys: 1_000,
+            max_storage_keys: 10_000,
         }
     }
 }
@@ -88,13 +100,22 @@ pub struct EffectiveLimits {
     pub samples_per_query: usize,
     /// Table elements.
     pub table_elements: usize,
+    /// Storage quota, bytes (0 without `[storage]`).
+    pub storage_bytes: u64,
+    /// Storage quota, keys (0 without `[storage]`).
+    pub storage_keys: u64,
 }
 
 impl EffectiveLimits {
     /// The manifest's limits, defaulted and capped by the platform.
     /// Connectors (which stream whole exports) get longer defaults and caps
     /// for wall time and host calls.
-    pub fn resolve(manifest: &ManifestLimits, platform: &PlatformLimits, world: World) -> EffectiveLimits {
+    pub fn resolve(
+        manifest: &ManifestLimits,
+        storage: Option<&StorageRequest>,
+        platform: &PlatformLimits,
+        world: World,
+    ) -> EffectiveLimits {
         let memory_mib = manifest
             .memory_mib
             .unwrap_or(platform.default_memory_mib)
@@ -120,6 +141,16 @@ impl EffectiveLimits {
             host_calls,
             samples_per_query: platform.max_samples_per_query,
             table_elements: platform.max_table_elements,
+            storage_bytes: storage.map_or(0, |s| {
+                s.max_bytes
+                    .unwrap_or(platform.default_storage_bytes)
+                    .min(platform.max_storage_bytes)
+            }),
+            storage_keys: storage.map_or(0, |s| {
+                s.max_keys
+                    .unwrap_or(platform.default_storage_keys)
+                    .min(platform.max_storage_keys)
+            }),
         }
     }
 }
@@ -163,7 +194,7 @@ mod tests {
     #[test]
     fn defaults_and_caps() {
         let p = PlatformLimits::default();
-        let none = EffectiveLimits::resolve(&ManifestLimits::default(), &p, World::Plugin);
+        let none = EffectiveLimits::resolve(&ManifestLimits::default(), None, &p, World::Plugin);
         assert_eq!(none.memory_bytes, 64 * MIB);
         assert_eq!(none.timeout_ms, 1_000);
         let greedy = EffectiveLimits::resolve(
@@ -171,6 +202,7 @@ mod tests {
                 memory_mib: Some(4096),
                 timeout_ms: Some(600_000),
             },
+            None,
             &p,
             World::Plugin,
         );
@@ -181,12 +213,13 @@ mod tests {
                 memory_mib: Some(8),
                 timeout_ms: Some(50),
             },
+            None,
             &p,
             World::Plugin,
         );
         assert_eq!(modest.memory_bytes, 8 * MIB);
         assert_eq!(modest.timeout_ms, 50);
-        let import = EffectiveLimits::resolve(&ManifestLimits::default(), &p, World::Connector);
+        let import = EffectiveLimits::resolve(&ManifestLimits::default(), None, &p, World::Connector);
         assert_eq!(import.timeout_ms, 60_000);
         assert_eq!(import.host_calls, 1_000_000);
     }

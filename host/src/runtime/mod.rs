@@ -13,4 +13,6 @@ pub use engine::{Runtime, RuntimeConfig, engine_config};
 pub use limits::{EffectiveLimits, LimitKind, PlatformLimits};
 pub use logs::LogLine;
 pub use run::{Outcome, RunFailure, run};
-pub use state::{Access, AccessOutcome, CallState, InvocationState, PluginIdentity, PluginLimiter, UserSession};
+pub use state::{
+    Access, AccessOutcome, CallState, InvocationState, PluginIdentity, PluginLimiter, StorageState, UserSession,
+};

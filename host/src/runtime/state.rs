@@ -11,12 +11,13 @@ use serde::Serialize;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::limits::{EffectiveLimits, LimitKind};
 use super::logs::{LogBuffer, LogPipe, SharedLog};
 use crate::consent::{Denial, Fields, GrantSet, PlatformPolicy, TypeRequest};
 use crate::registry::DataType;
-use crate::vault::{SecretKey, UserRecord, Vault, consents};
+use crate::vault::{SecretKey, UserRecord, Vault, capabilities, consents};
 
 /// The plugin an invocation runs.
 #[derive(Clone, Debug)]
@@ -101,6 +102,27 @@ pub struct CallState {
     pub duplicates: u64,
     /// The file a connector imports.
     pub input: Option<crate::capabilities::SourceFile>,
+    /// Storage state, for plugins whose manifest declares `[storage]`.
+    pub storage: Option<StorageState>,
+    /// Egress hooks, for plugins whose manifest declares `[network]`
+    /// (moved into the store when it is created).
+    pub egress: Option<crate::network::EgressHooks>,
+    /// The egress counters of those hooks.
+    pub egress_stats: Option<std::sync::Arc<crate::network::EgressStats>>,
+}
+
+/// A plugin's storage during one invocation: writes are kept here and
+/// committed when the invocation succeeds.
+#[derive(Debug, Default)]
+pub struct StorageState {
+    /// The user granted storage (refreshed with the consent version).
+    pub granted: bool,
+    /// Pending writes: `Some(value)` to set, `None` to delete.
+    pub overlay: std::collections::BTreeMap<String, Option<Vec<u8>>>,
+    /// Bytes the overlay adds to what is stored (may be negative).
+    pub bytes_delta: i64,
+    /// Keys the overlay adds (may be negative).
+    pub keys_delta: i64,
 }
 
 impl CallState {
@@ -115,6 +137,15 @@ impl CallState {
         if version != self.consent_version {
             let rows = consents::grants(conn, session.user.id, &self.plugin.id)?;
             self.grants = GrantSet::compute(&self.requests, &rows, &self.policy);
+            if let Some(storage) = self.storage.as_mut() {
+                storage.granted = capabilities::active(
+                    conn,
+                    session.user.id,
+                    &self.plugin.id,
+                    capabilities::Capability::Storage,
+                )?
+                .is_some();
+            }
             self.consent_version = version;
         }
         Ok(())
@@ -196,12 +227,39 @@ pub struct InvocationState {
     pub call: CallState,
     /// The invocation log.
     pub log: SharedLog,
+    http: WasiHttpCtx,
+    hooks: Box<dyn WasiHttpHooks>,
+}
+
+/// The hooks of a plugin without `[network]`: it cannot even link
+/// `wasi:http`, and should anything reach here it is refused.
+struct NoNetwork;
+
+impl WasiHttpHooks for NoNetwork {
+    fn send_request(
+        &mut self,
+        _request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn std::future::Future<
+                Output = Result<
+                    (
+                        http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
 }
 
 impl InvocationState {
     /// A fresh state: a sandboxed WASI context and no grants loaded yet
     /// (the first host call loads them).
-    pub fn new(call: CallState, limits: EffectiveLimits) -> InvocationState {
+    pub fn new(mut call: CallState, limits: EffectiveLimits) -> InvocationState {
         let log: SharedLog = Arc::new(Mutex::new(LogBuffer::new(limits.log_bytes)));
         let mut builder = WasiCtx::builder();
         builder
@@ -214,6 +272,12 @@ impl InvocationState {
             .max_random_size(1024 * 1024);
         let mut table = ResourceTable::new();
         table.set_max_capacity(1024);
+        let hooks: Box<dyn WasiHttpHooks> = match call.egress.take() {
+            Some(egress) => Box::new(egress),
+            None => Box::new(NoNetwork),
+        };
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(64 * 1024);
         InvocationState {
             wasi: builder.build(),
             table,
@@ -221,6 +285,18 @@ impl InvocationState {
             limits,
             call,
             log,
+            http,
+            hooks,
+        }
+    }
+}
+
+impl WasiHttpView for InvocationState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: self.hooks.as_mut(),
         }
     }
 }

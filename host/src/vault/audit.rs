@@ -40,6 +40,10 @@ pub enum AuditKind {
     Erase,
     /// A user was created.
     User,
+    /// A plugin sent (or tried to send) a network request.
+    Egress,
+    /// A plugin's storage changed.
+    Storage,
 }
 
 impl AuditKind {
@@ -57,6 +61,8 @@ impl AuditKind {
             AuditKind::Import => "import",
             AuditKind::Erase => "erase",
             AuditKind::User => "user",
+            AuditKind::Egress => "egress",
+            AuditKind::Storage => "storage",
         }
     }
 }

@@ -57,7 +57,7 @@ pub(crate) fn version(conn: &Connection, user_id: i64, plugin_id: &str) -> Resul
         .unwrap_or(0))
 }
 
-fn bump(tx: &Connection, user_id: i64, plugin_id: &str) -> Result<()> {
+pub(crate) fn bump(tx: &Connection, user_id: i64, plugin_id: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO consent_versions (user_id, plugin_id, version) VALUES (?1, ?2, 1)
          ON CONFLICT (user_id, plugin_id) DO UPDATE SET version = version + 1",

@@ -3,11 +3,13 @@
 //! sealed with per-user keys wrapped by the master key.
 
 pub mod audit;
+pub(crate) mod capabilities;
 pub(crate) mod consents;
 mod keys;
 pub(crate) mod plugins;
 pub(crate) mod samples;
 mod schema;
+pub(crate) mod storage;
 mod users;
 
 use std::collections::HashMap;
@@ -20,6 +22,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{OptionalExtension, params};
 
 pub use audit::{AuditEntry, AuditEvent, AuditKind, VerifyReport};
+pub use capabilities::{Capability, CapabilityGrant};
 pub use keys::{MASTER_KEY_ENV, SecretKey};
 pub use plugins::PluginRecord;
 pub use samples::{Coding, InsertReport, NewSample, Origin, Provenance, SamplePayload, StoredSample};

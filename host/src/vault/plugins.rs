@@ -75,6 +75,8 @@ pub(crate) fn upsert(tx: &Connection, p: &PluginRecord) -> Result<()> {
 pub(crate) fn delete(tx: &Connection, id: &str) -> Result<bool> {
     tx.execute("DELETE FROM consents WHERE plugin_id = ?1", params![id])?;
     tx.execute("DELETE FROM consent_versions WHERE plugin_id = ?1", params![id])?;
+    tx.execute("DELETE FROM capability_grants WHERE plugin_id = ?1", params![id])?;
+    tx.execute("DELETE FROM plugin_storage WHERE plugin_id = ?1", params![id])?;
     Ok(tx.execute("DELETE FROM plugins WHERE id = ?1", params![id])? == 1)
 }
 

@@ -95,6 +95,30 @@ CREATE TABLE IF NOT EXISTS staged_samples (
     UNIQUE (invocation, user_id, digest)
 );
 
+-- Capabilities beyond data (per user x plugin): `storage`, and `network`
+-- with the origins granted (never more than the manifest lists).
+CREATE TABLE IF NOT EXISTS capability_grants (
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    plugin_id  TEXT NOT NULL,
+    capability TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    granted_ms INTEGER NOT NULL,
+    revoked_ms INTEGER,
+    PRIMARY KEY (user_id, plugin_id, capability)
+);
+
+-- Plugin storage: one user x one plugin. `key_mac` is a keyed MAC of the
+-- key (for lookup); key and value are sealed with the user's key.
+CREATE TABLE IF NOT EXISTS plugin_storage (
+    user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    plugin_id TEXT NOT NULL,
+    key_mac   BLOB NOT NULL,
+    key       BLOB NOT NULL,
+    value     BLOB NOT NULL,
+    size      INTEGER NOT NULL,
+    PRIMARY KEY (user_id, plugin_id, key_mac)
+);
+
 -- The hash-chained audit log (see audit.rs).
 CREATE TABLE IF NOT EXISTS audit (
     seq       INTEGER PRIMARY KEY,

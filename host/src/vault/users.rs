@@ -181,11 +181,13 @@ impl Vault {
             let samples = tx.execute("DELETE FROM samples WHERE user_id = ?1", params![user.id])?;
             let consents = tx.execute("DELETE FROM consents WHERE user_id = ?1", params![user.id])?;
             tx.execute("DELETE FROM consent_versions WHERE user_id = ?1", params![user.id])?;
+            tx.execute("DELETE FROM capability_grants WHERE user_id = ?1", params![user.id])?;
+            let storage = super::storage::delete_all(tx, user.id, None)?;
             let users = tx.execute("DELETE FROM users WHERE id = ?1", params![user.id])?;
             let report = EraseReport {
                 samples: samples as u64,
                 consents: consents as u64,
-                storage_entries: 0,
+                storage_entries: storage,
                 key_destroyed: users == 1,
             };
             audit::append(

@@ -1,0 +1,154 @@
+//! Host side of the `storage` interface: a private key-value store per user
+//! and plugin, encrypted with the user's key, within the manifest's byte and
+//! key quotas. Writes go to the invocation's overlay and are committed when
+//! it succeeds (`commit`), so a failed invocation leaves nothing behind.
+
+use crate::bindings::healthplug::plugin::storage::Host;
+use crate::bindings::healthplug::plugin::types as wit;
+use crate::runtime::{InvocationState, StorageState};
+use crate::vault::{SecretKey, storage as rows};
+
+/// The longest key, bytes.
+const MAX_KEY: usize = 256;
+
+fn unavailable(e: &anyhow::Error) -> wit::Error {
+    eprintln!("healthplug: storage error during a host call: {e:#}");
+    wit::Error::Unavailable("storage is unavailable; try again later".into())
+}
+
+fn check_key(key: &str) -> Result<(), wit::Error> {
+    if key.is_empty() || key.len() > MAX_KEY || key.chars().any(char::is_control) {
+        return Err(wit::Error::InvalidRequest(format!(
+            "a storage key must be 1 to {MAX_KEY} bytes without control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// What a storage call needs: the user, the key and the state.
+struct Ctx<'a> {
+    user_id: i64,
+    key: SecretKey,
+    plugin: String,
+    vault: crate::vault::Vault,
+    state: &'a mut StorageState,
+    bytes_quota: u64,
+    keys_quota: u64,
+}
+
+impl InvocationState {
+    fn storage_ctx(&mut self) -> Result<Ctx<'_>, wit::Error> {
+        self.begin_call()?;
+        let (Some(session), Some(state)) = (self.call.user.as_ref(), self.call.storage.as_mut()) else {
+            return Err(wit::Error::CapabilityNotGranted(
+                "storage is not available to this plugin".into(),
+            ));
+        };
+        if !state.granted {
+            return Err(wit::Error::CapabilityNotGranted(
+                "storage is not granted by the user".into(),
+            ));
+        }
+        Ok(Ctx {
+            user_id: session.user.id,
+            key: session.key.clone(),
+            plugin: self.call.plugin.id.clone(),
+            vault: self.call.vault.clone(),
+            state,
+            bytes_quota: self.limits.storage_bytes,
+            keys_quota: self.limits.storage_keys,
+        })
+    }
+}
+
+impl Ctx<'_> {
+    /// The stored size of `key` (overlay first), or `None` if absent.
+    fn current_size(&self, key: &str) -> Result<Option<u64>, wit::Error> {
+        match self.state.overlay.get(key) {
+            Some(Some(v)) => Ok(Some((key.len() + v.len()) as u64)),
+            Some(None) => Ok(None),
+            None => {
+                let conn = self.vault.conn().map_err(|e| unavailable(&e))?;
+                rows::size_of(&conn, self.user_id, &self.plugin, &self.key, key).map_err(|e| unavailable(&e))
+            }
+        }
+    }
+
+    fn stage(&mut self, key: &str, value: Option<Vec<u8>>) -> Result<bool, wit::Error> {
+        let old = self.current_size(key)?;
+        let new = value.as_ref().map(|v| (key.len() + v.len()) as u64);
+        let bytes_delta = new.unwrap_or(0) as i64 - old.unwrap_or(0) as i64;
+        let keys_delta = i64::from(new.is_some()) - i64::from(old.is_some());
+        if value.is_some() {
+            let conn = self.vault.conn().map_err(|e| unavailable(&e))?;
+            let usage = rows::usage(&conn, self.user_id, &self.plugin).map_err(|e| unavailable(&e))?;
+            let bytes = usage.bytes as i64 + self.state.bytes_delta + bytes_delta;
+            let keys = usage.keys as i64 + self.state.keys_delta + keys_delta;
+            if bytes > self.bytes_quota as i64 || keys > self.keys_quota as i64 {
+                return Err(wit::Error::LimitExceeded(format!(
+                    "storage quota exceeded: this write needs {bytes} bytes in {keys} keys, the quota is {} bytes in {} keys; nothing was written",
+                    self.bytes_quota, self.keys_quota
+                )));
+            }
+        }
+        self.state.bytes_delta += bytes_delta;
+        self.state.keys_delta += keys_delta;
+        self.state.overlay.insert(key.to_string(), value);
+        Ok(old.is_some())
+    }
+}
+
+impl Host for InvocationState {
+    fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, wit::Error>> {
+        let mut run = || -> Result<Option<Vec<u8>>, wit::Error> {
+            check_key(&key)?;
+            let ctx = self.storage_ctx()?;
+            if let Some(pending) = ctx.state.overlay.get(&key) {
+                return Ok(pending.clone());
+            }
+            let conn = ctx.vault.conn().map_err(|e| unavailable(&e))?;
+            rows::get(&conn, ctx.user_id, &ctx.plugin, &ctx.key, &key).map_err(|e| unavailable(&e))
+        };
+        Ok(run())
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), wit::Error>> {
+        let run = || -> Result<(), wit::Error> {
+            check_key(&key)?;
+            self.storage_ctx()?.stage(&key, Some(value)).map(|_| ())
+        };
+        Ok(run())
+    }
+
+    fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, wit::Error>> {
+        let mut run = || -> Result<bool, wit::Error> {
+            check_key(&key)?;
+            let mut ctx = self.storage_ctx()?;
+            if ctx.current_size(&key)?.is_none() {
+                return Ok(false);
+            }
+            ctx.stage(&key, None)
+        };
+        Ok(run())
+    }
+
+    fn list_keys(&mut self, prefix: String) -> wasmtime::Result<Result<Vec<String>, wit::Error>> {
+        let mut run = || -> Result<Vec<String>, wit::Error> {
+            let ctx = self.storage_ctx()?;
+            let conn = ctx.vault.conn().map_err(|e| unavailable(&e))?;
+            let mut keys: std::collections::BTreeSet<String> = rows::keys(&conn, ctx.user_id, &ctx.plugin, &ctx.key)
+                .map_err(|e| unavailable(&e))?
+                .into_iter()
+                .collect();
+            for (k, v) in &ctx.state.overlay {
+                if v.is_some() {
+                    keys.insert(k.clone());
+                } else {
+                    keys.remove(k);
+                }
+            }
+            Ok(keys.into_iter().filter(|k| k.starts_with(&prefix)).collect())
+        };
+        Ok(run())
+    }
+}

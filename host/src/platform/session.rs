@@ -1,0 +1,168 @@
+//! The life of one invocation around the sandbox: the consent state it
+//! starts with (grants loaded on the first host call, egress hooks when the
+//! manifest declares `[network]`), and what happens when it ends: its
+//! staged samples and storage writes are committed together when it
+//! succeeded and discarded when it failed, and its egress is summarised in
+//! the audit log.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::Host;
+use super::install::LoadedPlugin;
+use crate::consent::GrantSet;
+use crate::error::HostError;
+use crate::network::{EgressGrant, EgressHooks, EgressParty};
+use crate::registry::DataType;
+use crate::runtime::{CallState, PluginIdentity, StorageState, UserSession};
+use crate::vault::{AuditEvent, AuditKind, audit, samples, storage as storage_rows};
+
+/// A random id for an invocation's staged writes.
+fn new_invocation_id() -> String {
+    let mut bytes = [0u8; 12];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Uniqueness within this process is all that matters here.
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
+        bytes[8..].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    hex::encode(bytes)
+}
+
+impl Host {
+    /// The consent state an invocation of `plugin` starts with.
+    pub(crate) fn call_state(&self, plugin: &LoadedPlugin, user: Option<UserSession>) -> CallState {
+        let egress = match (&plugin.manifest.network, &user) {
+            (Some(net), Some(session)) => {
+                let policy = &self.policy.network;
+                let grant = EgressGrant {
+                    origins: net.allow.clone(),
+                    max_requests: net.max_requests.unwrap_or(policy.max_requests).min(policy.max_requests),
+                    max_request_bytes: policy.max_request_bytes,
+                    max_response_bytes: net
+                        .max_response_bytes
+                        .unwrap_or(policy.max_response_bytes)
+                        .min(policy.max_response_bytes),
+                    deadline: Instant::now() + Duration::from_millis(u64::from(plugin.limits.timeout_ms)),
+                };
+                let party = EgressParty {
+                    vault: self.vault.clone(),
+                    user_id: session.user.id,
+                    user_ref: session.user.user_ref.clone(),
+                    plugin: plugin.record.id.clone(),
+                    digest: plugin.record.component_sha256.clone(),
+                };
+                Some(EgressHooks::new(grant, policy.clone(), party))
+            }
+            _ => None,
+        };
+        CallState {
+            vault: self.vault.clone(),
+            plugin: PluginIdentity {
+                id: plugin.record.id.clone(),
+                digest: plugin.record.component_sha256.clone(),
+                dev: plugin.record.dev,
+            },
+            user,
+            requests: plugin.manifest.type_requests(),
+            policy: self.policy.clone(),
+            grants: GrantSet::empty(),
+            consent_version: -1,
+            accesses: Vec::new(),
+            host_calls: 0,
+            invocation: new_invocation_id(),
+            staged: Vec::new(),
+            duplicates: 0,
+            input: None,
+            storage: plugin.manifest.storage.as_ref().map(|_| StorageState::default()),
+            egress_stats: egress.as_ref().map(EgressHooks::stats),
+            egress,
+        }
+    }
+
+    /// Ends an invocation: commits (on success) or discards (on failure)
+    /// its staged samples and storage writes, and audits its egress.
+    /// Returns the samples stored per type.
+    pub(crate) fn finish_invocation(
+        &self,
+        plugin: &LoadedPlugin,
+        user_ref: &str,
+        call: &CallState,
+        success: bool,
+    ) -> Result<Vec<(DataType, u64)>, HostError> {
+        if let Some(stats) = &call.egress_stats {
+            let requests = stats.requests.load(Ordering::Relaxed);
+            if requests > 0 {
+                let event = AuditEvent::new(AuditKind::Egress)
+                    .user(user_ref)
+                    .plugin(&plugin.record.id, &plugin.record.component_sha256)
+                    .outcome("summary")
+                    .detail(format!(
+                        "{requests} requests ({} refused), {} bytes out, {} bytes in",
+                        stats.refused.load(Ordering::Relaxed),
+                        stats.bytes_out.load(Ordering::Relaxed),
+                        stats.bytes_in.load(Ordering::Relaxed)
+                    ));
+                self.vault.audit(&event)?;
+            }
+        }
+        let storage_writes = call.storage.as_ref().is_some_and(|s| !s.overlay.is_empty());
+        if call.staged.is_empty() && !storage_writes {
+            return Ok(Vec::new());
+        }
+        if !success {
+            let conn = self.vault.conn()?;
+            samples::discard_staged(&conn, &call.invocation)?;
+            return Ok(Vec::new());
+        }
+        let requests = plugin.manifest.type_requests();
+        let committed = self.vault.write(|tx| {
+            let committed = samples::commit_staged(tx, &call.invocation)?;
+            for (ty, count) in &committed {
+                let mut event = AuditEvent::new(AuditKind::Write)
+                    .user(user_ref)
+                    .plugin(&plugin.record.id, &plugin.record.component_sha256)
+                    .outcome("ok");
+                event.data_type = Some(ty.id().to_string());
+                event.count = Some(*count);
+                event.purpose = requests.iter().find(|r| r.data_type == *ty).map(|r| r.purpose.clone());
+                audit::append(tx, self.vault.keys(), &event)?;
+            }
+            if let (Some(state), Some(session)) = (&call.storage, &call.user)
+                && !state.overlay.is_empty()
+            {
+                for (name, value) in &state.overlay {
+                    storage_rows::put(
+                        tx,
+                        session.user.id,
+                        &plugin.record.id,
+                        &session.key,
+                        name,
+                        value.as_deref(),
+                    )?;
+                }
+                let usage = storage_rows::usage(tx, session.user.id, &plugin.record.id)?;
+                anyhow::ensure!(
+                    usage.bytes <= plugin.limits.storage_bytes && usage.keys <= plugin.limits.storage_keys,
+                    "storage quota exceeded at commit (a concurrent invocation wrote first)"
+                );
+                let mut event = AuditEvent::new(AuditKind::Storage)
+                    .user(user_ref)
+                    .plugin(&plugin.record.id, &plugin.record.component_sha256)
+                    .outcome("ok")
+                    .detail(format!(
+                        "{} keys changed; {} bytes in {} keys stored",
+                        state.overlay.len(),
+                        usage.bytes,
+                        usage.keys
+                    ));
+                event.purpose = plugin.manifest.storage.as_ref().map(|s| s.purpose.clone());
+                event.count = Some(state.overlay.len() as u64);
+                audit::append(tx, self.vault.keys(), &event)?;
+            }
+            Ok(committed)
+        })?;
+        Ok(committed)
+    }
+}
