@@ -59,6 +59,9 @@ pub enum HostError {
         /// Found.
         actual: String,
     },
+    /// The plugin has no valid approval from a trusted reviewer.
+    #[error("not approved: {0}")]
+    NotApproved(crate::vetting::ApprovalError),
     /// A grant or revoke the manifest or the user's state does not allow.
     #[error("{0}")]
     Consent(String),
@@ -104,6 +107,9 @@ impl HostError {
             }
             HostError::Tampered { plugin, .. } => format!("reinstall it with `healthplug plugin add` (plugin `{plugin}`)"),
             HostError::Consent(_) => "`healthplug consent show <user>` shows what is granted".into(),
+            HostError::NotApproved(_) => {
+                "a reviewer approves a plugin with `healthplug review sign`; partners testing locally install with --dev".into()
+            }
             HostError::Plugin { .. } => "the plugin's log (`--json`) may say more; the host kept running".into(),
             HostError::Import { hint, .. } => return hint.clone(),
             HostError::InvalidRequest(_) | HostError::Internal(_) => return None,

@@ -162,3 +162,68 @@ fn import_prints_what_was_stored_skipped_and_malformed() {
     assert_eq!(v["total_imported"], 0, "{v}");
     assert_eq!(v["duplicates"], 2, "{v}");
 }
+
+#[test]
+fn a_reviewer_signs_and_the_platform_installs_only_what_it_trusts() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // A copy of the example plugin whose manifest points at the built component.
+    let src = healthplug_host::examples::source_dir("nutrition-coach");
+    let wasm = healthplug_host::examples::wasm_dir().join("nutrition_coach.wasm");
+    let manifest = std::fs::read_to_string(src.join("healthplug.toml")).unwrap().replace(
+        "../../target/wasm/wasm32-wasip2/release/nutrition_coach.wasm",
+        wasm.to_str().unwrap(),
+    );
+    std::fs::write(work.path().join("healthplug.toml"), manifest).unwrap();
+    let dir = work.path().to_str().unwrap();
+    let key = work.path().join("reviewer.key");
+
+    let out = healthplug(home.path(), &["review", dir]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        report.contains("dietary-energy") && report.contains("risk flags:") && report.contains("approval: none"),
+        "{report}"
+    );
+
+    let out = healthplug(
+        home.path(),
+        &["--json", "review", "keygen", "--out", key.to_str().unwrap()],
+    );
+    let public = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = healthplug(home.path(), &["review", "sign", "--key", key.to_str().unwrap(), dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(work.path().join("healthplug.approval").exists());
+
+    let out = healthplug(home.path(), &["plugin", "add", dir]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not a trusted reviewer"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = healthplug(home.path(), &["trust", "add", &public, "--name", "alice"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = healthplug(home.path(), &["plugin", "add", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("[dev]"), "{}", text(&out.stdout));
+
+    // The permission diff of an upgrade that asks for more.
+    let newer = tempfile::tempdir().unwrap();
+    let upgraded = std::fs::read_to_string(work.path().join("healthplug.toml"))
+        .unwrap()
+        .replace("version = \"0.1.0\"", "version = \"0.2.0\"")
+        .replace("granularity = \"daily\"", "granularity = \"hourly\"");
+    std::fs::write(newer.path().join("healthplug.toml"), upgraded).unwrap();
+    let out = healthplug(home.path(), &["review", "diff", dir, newer.path().to_str().unwrap()]);
+    let diff = text(&out.stdout);
+    assert!(
+        diff.contains("ESCALATION dietary-energy: granularity daily -> hourly"),
+        "{diff}"
+    );
+    assert!(diff.contains("version 0.1.0 -> 0.2.0"), "{diff}");
+}

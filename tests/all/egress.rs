@@ -40,7 +40,7 @@ fn install_netprobe(home: &TestHome, port: u16) -> anyhow::Result<()> {
         &dir.join("healthplug.toml"),
         &fixture_wasm("netprobe"),
         &wasm,
-        InstallOptions { dev: true },
+        InstallOptions::dev(),
     )?;
     Ok(())
 }
@@ -252,7 +252,7 @@ fn a_component_importing_wasi_http_without_network_is_refused_at_install() -> an
         &dir.join("healthplug.toml"),
         &fixture_wasm("netprobe"),
         &wasm,
-        InstallOptions { dev: true },
+        InstallOptions::dev(),
     ) {
         Ok(_) => anyhow::bail!("installed a wasi:http component without [network]"),
         Err(e) => e.to_string(),
@@ -276,7 +276,7 @@ fn storage_quotas_isolation_failure_and_revocation() -> anyhow::Result<()> {
         &dir.join("healthplug.toml"),
         &fixture_wasm("netprobe"),
         &std::fs::read(fixture_wasm("netprobe"))?,
-        InstallOptions { dev: true },
+        InstallOptions::dev(),
     )?;
     for (user, plugin) in [("ann", "netprobe"), ("ann", "netprobe-b"), ("bob", "netprobe")] {
         home.grant_with(
@@ -388,7 +388,7 @@ fn cloud_sync_fetches_writes_and_remembers_its_cursor() -> anyhow::Result<()> {
         &dir.join("healthplug.toml"),
         &wasm_path,
         &std::fs::read(&wasm_path)?,
-        InstallOptions { dev: true },
+        InstallOptions::dev(),
     )?;
     home.grant_with(
         "ann",

@@ -101,7 +101,7 @@ fn install_fails(home: &TestHome, dir: &std::path::Path) -> anyhow::Result<HostE
     let audit_before = home.host.audit_log(None)?.len();
     let components = home.path().join("components");
     let files_before = std::fs::read_dir(&components).map(|d| d.count()).unwrap_or(0);
-    let err = match home.host.install(dir, InstallOptions { dev: true }) {
+    let err = match home.host.install(dir, InstallOptions::dev()) {
         Ok(r) => anyhow::bail!("install of {} should fail, installed {}", dir.display(), r.plugin.id),
         Err(e) => e,
     };
@@ -211,7 +211,7 @@ fn a_matching_sha256_pin_installs_and_a_tampered_install_is_refused() -> anyhow:
         },
         |_| {},
     )?;
-    let report = home.host.install(pinned.path(), InstallOptions { dev: true })?;
+    let report = home.host.install(pinned.path(), InstallOptions::dev())?;
     assert_eq!(report.plugin.component_sha256, digest);
 
     // Flip a byte of the installed component: a fresh host refuses to load it.

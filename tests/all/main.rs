@@ -9,3 +9,4 @@ mod foundation;
 mod privacy;
 mod realdata;
 mod registry;
+mod vetting;

@@ -67,7 +67,7 @@ impl TestHome {
 
     /// Installs a plugin directory (dev install).
     pub fn install(&self, dir: &Path) -> anyhow::Result<()> {
-        self.host.install(dir, InstallOptions { dev: true })?;
+        self.host.install(dir, InstallOptions::dev())?;
         Ok(())
     }
 

@@ -49,14 +49,18 @@ impl InvocationState {
                 "storage is not granted by the user".into(),
             ));
         }
+        let (bytes_quota, keys_quota) = (
+            self.limits.storage_bytes.min(state.granted_bytes),
+            self.limits.storage_keys.min(state.granted_keys),
+        );
         Ok(Ctx {
             user_id: session.user.id,
             key: session.key.clone(),
             plugin: self.call.plugin.id.clone(),
             vault: self.call.vault.clone(),
             state,
-            bytes_quota: self.limits.storage_bytes,
-            keys_quota: self.limits.storage_keys,
+            bytes_quota,
+            keys_quota,
         })
     }
 }

@@ -73,6 +73,11 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Review a plugin: its requests, imports and risks; sign approvals; diff versions.
+    Review(ReviewArgs),
+    /// Manage the reviewers whose approvals this platform trusts.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -107,6 +112,9 @@ pub enum PluginCommand {
         /// Install without review, for local testing (marked dev everywhere).
         #[arg(long)]
         dev: bool,
+        /// The reviewer's approval (default: healthplug.approval beside the manifest).
+        #[arg(long, value_name = "FILE")]
+        approval: Option<PathBuf>,
     },
     /// List installed plugins.
     List,
@@ -197,4 +205,63 @@ pub enum UserCommand {
     },
     /// List users.
     List,
+}
+
+/// `healthplug review ...`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ReviewArgs {
+    #[command(subcommand)]
+    pub command: Option<ReviewCommand>,
+    /// The plugin directory (or manifest) to report on.
+    pub path: Option<PathBuf>,
+}
+
+/// `healthplug review sign|keygen|diff`
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Sign an approval of a plugin (written to healthplug.approval beside its manifest).
+    Sign {
+        /// The reviewer's key file (from `review keygen`).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The plugin directory (or manifest).
+        path: PathBuf,
+        /// Write the approval here instead.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Create a reviewer key pair.
+    Keygen {
+        /// Where to write the private key (mode 0600).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// List every change between two versions of a plugin, escalations marked.
+    Diff {
+        /// The old version's directory (or manifest).
+        old: PathBuf,
+        /// The new version's directory (or manifest).
+        new: PathBuf,
+    },
+}
+
+/// `healthplug trust ...`
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Trust a reviewer's public key (ed25519:<hex>).
+    Add {
+        /// The public key.
+        public_key: String,
+        /// A name for people.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List trusted reviewers.
+    List,
+    /// Stop trusting a reviewer (by key or name); their approvals stop loading.
+    Remove {
+        /// The key or name.
+        reviewer: String,
+    },
 }

@@ -178,7 +178,7 @@ pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
                 "STATUS",
                 "PURPOSE",
             ]);
-            for c in rows {
+            for c in rows.clone() {
                 let g = &c.grant;
                 t.row(vec![
                     c.plugin,
@@ -202,6 +202,15 @@ pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
                 ]);
             }
             print!("{}", t.render());
+            let mut plugins: Vec<String> = rows.iter().map(|r| r.plugin.clone()).collect();
+            plugins.dedup();
+            for plugin in plugins {
+                let pending = host.pending_reconsent(&user, &plugin)?;
+                if !pending.is_empty() {
+                    let what: Vec<&str> = pending.iter().map(|c| c.what.as_str()).collect();
+                    println!("re-consent pending for {plugin}: it now asks for {}", what.join("; "));
+                }
+            }
             if !caps.is_empty() {
                 println!();
                 let mut t = Table::new(&["PLUGIN", "CAPABILITY", "SCOPE", "STATUS", "PURPOSE"]);

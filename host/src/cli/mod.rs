@@ -8,6 +8,7 @@ mod data;
 mod demo;
 mod output;
 mod plugin;
+mod review;
 
 use std::process::ExitCode;
 
@@ -75,6 +76,9 @@ fn run(cli: Cli) -> CliResult {
     if let Command::Types { markdown } = cli.command {
         return data::types(markdown, cli.json);
     }
+    if let Command::Review(args) = cli.command {
+        return review::run(args, cli.json);
+    }
     let home = resolve_home(cli.home.as_deref());
     let host = Host::open(&home)?;
     let json = cli.json;
@@ -102,6 +106,7 @@ fn run(cli: Cli) -> CliResult {
         Command::User(cmd) => data::user(&host, cmd, json),
         Command::Audit { user, verify } => data::audit(&host, user.as_deref(), verify, json),
         Command::Erase { user } => data::erase(&host, &user, json),
-        Command::Demo | Command::Types { .. } => Ok(()),
+        Command::Trust(cmd) => review::trust(&host, cmd, json),
+        Command::Demo | Command::Types { .. } | Command::Review(_) => Ok(()),
     }
 }

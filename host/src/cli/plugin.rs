@@ -7,14 +7,23 @@ use crate::platform::{Host, InstallOptions};
 
 pub(super) fn run(host: &Host, cmd: PluginCommand, json: bool) -> CliResult {
     match cmd {
-        PluginCommand::Add { path, dev } => {
+        PluginCommand::Add { path, dev, approval } => {
             if !path.exists() {
                 return Err(usage(
                     format!("{} does not exist", path.display()),
                     "give a plugin directory (with healthplug.toml) or a manifest file",
                 ));
             }
-            let report = host.install(&path, InstallOptions { dev })?;
+            let approval = match approval {
+                Some(file) => Some(std::fs::read_to_string(&file).map_err(|e| {
+                    usage(
+                        format!("cannot read the approval {}: {e}", file.display()),
+                        "give the file `healthplug review sign` wrote",
+                    )
+                })?),
+                None => None,
+            };
+            let report = host.install(&path, InstallOptions { dev, approval })?;
             if json {
                 return Ok(print_json(&report)?);
             }

@@ -63,7 +63,7 @@ fn run_one(host: &Host, example: &ExamplePlugin, grant: &str, tool: &str, args: 
         &dir.join(crate::manifest::MANIFEST_FILE),
         &dir.join("plugin.wasm"),
         example.component,
-        InstallOptions { dev: true },
+        InstallOptions::dev(),
     )?;
     let granted = types(grant);
     host.grant(

@@ -8,8 +8,10 @@ use serde::Serialize;
 use super::Host;
 use crate::consent::{Fields, Granularity, TypeRequest, UserGrant};
 use crate::error::HostError;
+use crate::manifest::Manifest;
 use crate::registry::DataType;
-use crate::vault::{AuditEvent, AuditKind, Capability, audit, capabilities, consents, now_ms, storage};
+use crate::vault::{AuditEvent, AuditKind, Capability, audit, capabilities, consents, now_ms, plugins, storage};
+use crate::vetting::{Change, escalations};
 
 /// What a user grants one plugin.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -180,12 +182,18 @@ impl Host {
         }
         let (user, _) = self.ensure_user(user)?;
         let digest = loaded.record.component_sha256.clone();
+        let manifest_sha256 = loaded.record.manifest_sha256.clone();
+        let storage_scope = format!(
+            "max-bytes={};max-keys={}",
+            loaded.limits.storage_bytes, loaded.limits.storage_keys
+        );
         self.vault.write(|tx| {
             consents::put(tx, user.id, plugin, &rows)?;
+            consents::set_consented_manifest(tx, user.id, plugin, &manifest_sha256)?;
             for (capability, scope, purpose) in [
                 (
                     Capability::Storage,
-                    req.storage.then(String::new),
+                    req.storage.then(|| storage_scope.clone()),
                     manifest.storage.as_ref().map(|s| s.purpose.clone()),
                 ),
                 (
@@ -309,6 +317,34 @@ impl Host {
             })
         })?;
         Ok(report)
+    }
+
+    /// What `plugin` now asks of `user` beyond what the user granted: the
+    /// escalations between the manifest the user last consented to and the
+    /// installed one. Nothing new is visible until the user grants again.
+    pub fn pending_reconsent(&self, user: &str, plugin: &str) -> Result<Vec<Change>, HostError> {
+        let user = self.user(user)?;
+        let Some(record) = self.vault.plugin(plugin)? else {
+            return Ok(Vec::new());
+        };
+        let conn = self.vault.conn()?;
+        let Some(consented) = consents::consented_manifest(&conn, user.id, plugin)? else {
+            return Ok(Vec::new());
+        };
+        if consented == record.manifest_sha256 {
+            return Ok(Vec::new());
+        }
+        let Some(old_text) = plugins::manifest_by_sha(&conn, &consented)? else {
+            return Ok(Vec::new());
+        };
+        let name = std::path::Path::new(plugin);
+        let (Ok(old), Ok(new)) = (
+            Manifest::parse(&old_text, name),
+            Manifest::parse(&record.manifest, name),
+        ) else {
+            return Ok(Vec::new());
+        };
+        Ok(escalations(&old, &new))
     }
 
     /// Every capability grant of `user`.

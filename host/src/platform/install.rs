@@ -20,16 +20,29 @@ use crate::error::HostError;
 use crate::manifest::{MANIFEST_FILE, Manifest, World};
 use crate::runtime::{CacheOutcome, EffectiveLimits, InvocationState};
 use crate::vault::{AuditEvent, AuditKind, PluginRecord, audit, now_ms, plugins};
-use crate::vetting::{ImportCheck, check_imports};
+use crate::vetting::{Approval, ApprovalError, ImportCheck, check_imports};
 
 /// The largest component accepted, bytes.
 const MAX_COMPONENT_BYTES: usize = 64 * 1024 * 1024;
 
 /// How to install.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct InstallOptions {
     /// A partner's local test install: not reviewed, marked dev everywhere.
     pub dev: bool,
+    /// The reviewer's approval (its JSON text). Without `dev`, `install`
+    /// reads `healthplug.approval` beside the manifest when this is `None`.
+    pub approval: Option<String>,
+}
+
+impl InstallOptions {
+    /// A partner's local, unreviewed install.
+    pub fn dev() -> InstallOptions {
+        InstallOptions {
+            dev: true,
+            approval: None,
+        }
+    }
 }
 
 /// What an install did.
@@ -159,6 +172,14 @@ impl Host {
         let component_path = manifest.component_path(&manifest_path);
         let bytes = std::fs::read(&component_path)
             .map_err(|e| invalid(&component_path, format!("cannot read the component: {e}")))?;
+        let mut options = options;
+        if !options.dev && options.approval.is_none() {
+            let file = manifest_path.with_file_name(crate::vetting::APPROVAL_FILE);
+            options.approval = Some(
+                std::fs::read_to_string(&file)
+                    .map_err(|_| HostError::NotApproved(ApprovalError::Missing(file.display().to_string())))?,
+            );
+        }
         self.install_parts(&source, &manifest_path, &component_path, &bytes, options)
     }
 
@@ -189,6 +210,13 @@ impl Host {
                 actual: sha256,
             });
         }
+        let manifest_sha256 = sha256_hex(manifest_source.as_bytes());
+        if !options.dev {
+            let Some(text) = &options.approval else {
+                return Err(HostError::NotApproved(ApprovalError::Missing("an approval".into())));
+            };
+            self.verify_approval(text, &manifest.id, &manifest.version, &sha256, &manifest_sha256)?;
+        }
         let (pre, outcome, load_ms) = self.prepare(&manifest, &sha256, bytes, component_path)?;
 
         // Everything is valid: now write, component first (content-addressed,
@@ -209,10 +237,11 @@ impl Host {
             publisher: manifest.publisher.clone(),
             world: manifest.world.id().to_string(),
             manifest: manifest_source.to_string(),
-            manifest_sha256: sha256_hex(manifest_source.as_bytes()),
+            manifest_sha256,
             component_sha256: sha256.clone(),
             installed_ms: now_ms(),
             dev: options.dev,
+            approval: if options.dev { None } else { options.approval.clone() },
         };
         let previous = self.vault.plugin(&manifest.id)?;
         self.vault.write(|tx| {
@@ -258,6 +287,23 @@ impl Host {
             compiled: outcome == CacheOutcome::Compiled,
             load_ms,
         })
+    }
+
+    /// Checks a reviewer's approval against the trust store and the exact
+    /// plugin, version, component and manifest.
+    fn verify_approval(
+        &self,
+        text: &str,
+        plugin: &str,
+        version: &str,
+        component_sha256: &str,
+        manifest_sha256: &str,
+    ) -> Result<(), HostError> {
+        let approval = Approval::parse(text).map_err(HostError::NotApproved)?;
+        let trusted: Vec<String> = self.vault.reviewers()?.into_iter().map(|r| r.public_key).collect();
+        approval
+            .verify(&trusted, plugin, version, component_sha256, manifest_sha256)
+            .map_err(HostError::NotApproved)
     }
 
     /// Every installed plugin.
@@ -331,6 +377,10 @@ impl Host {
             });
         }
         let manifest = Manifest::parse(&record.manifest, &manifest_name)?;
+        if !record.dev {
+            let text = record.approval.as_deref().unwrap_or("");
+            self.verify_approval(text, &record.id, &record.version, &actual, &record.manifest_sha256)?;
+        }
         let (pre, _, _) = self.prepare(&manifest, &record.component_sha256, &bytes, &file)?;
         let limits = EffectiveLimits::resolve(
             &manifest.limits,

@@ -123,6 +123,24 @@ pub struct StorageState {
     pub bytes_delta: i64,
     /// Keys the overlay adds (may be negative).
     pub keys_delta: i64,
+    /// The byte quota the user granted (never more than the manifest's).
+    pub granted_bytes: u64,
+    /// The key quota the user granted.
+    pub granted_keys: u64,
+}
+
+/// Parses a storage grant's scope, `max-bytes=N;max-keys=M`.
+fn storage_scope(scope: &str) -> (u64, u64) {
+    let mut bytes = u64::MAX;
+    let mut keys = u64::MAX;
+    for part in scope.split(';') {
+        match part.split_once('=') {
+            Some(("max-bytes", v)) => bytes = v.parse().unwrap_or(0),
+            Some(("max-keys", v)) => keys = v.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    (bytes, keys)
 }
 
 impl CallState {
@@ -138,13 +156,14 @@ impl CallState {
             let rows = consents::grants(conn, session.user.id, &self.plugin.id)?;
             self.grants = GrantSet::compute(&self.requests, &rows, &self.policy);
             if let Some(storage) = self.storage.as_mut() {
-                storage.granted = capabilities::active(
+                let scope = capabilities::active(
                     conn,
                     session.user.id,
                     &self.plugin.id,
                     capabilities::Capability::Storage,
-                )?
-                .is_some();
+                )?;
+                storage.granted = scope.is_some();
+                (storage.granted_bytes, storage.granted_keys) = storage_scope(scope.as_deref().unwrap_or(""));
             }
             self.consent_version = version;
         }

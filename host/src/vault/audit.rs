@@ -44,6 +44,8 @@ pub enum AuditKind {
     Egress,
     /// A plugin's storage changed.
     Storage,
+    /// The reviewer trust store changed.
+    Trust,
 }
 
 impl AuditKind {
@@ -63,6 +65,7 @@ impl AuditKind {
             AuditKind::User => "user",
             AuditKind::Egress => "egress",
             AuditKind::Storage => "storage",
+            AuditKind::Trust => "trust",
         }
     }
 }

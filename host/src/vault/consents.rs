@@ -66,6 +66,27 @@ pub(crate) fn bump(tx: &Connection, user_id: i64, plugin_id: &str) -> Result<()>
     Ok(())
 }
 
+/// Records that the user's grants now follow the manifest `sha256`.
+pub(crate) fn set_consented_manifest(tx: &Connection, user_id: i64, plugin_id: &str, sha256: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE consent_versions SET consented_manifest = ?3 WHERE user_id = ?1 AND plugin_id = ?2",
+        params![user_id, plugin_id, sha256],
+    )?;
+    Ok(())
+}
+
+/// The manifest sha256 the user last granted against.
+pub(crate) fn consented_manifest(conn: &Connection, user_id: i64, plugin_id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT consented_manifest FROM consent_versions WHERE user_id = ?1 AND plugin_id = ?2",
+            params![user_id, plugin_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
 /// Stores grant rows (replacing earlier rows of the same types) and bumps
 /// the consent version, inside the caller's write transaction.
 pub(crate) fn put(tx: &Connection, user_id: i64, plugin_id: &str, grants: &[UserGrant]) -> Result<()> {

@@ -10,6 +10,7 @@ pub(crate) mod plugins;
 pub(crate) mod samples;
 mod schema;
 pub(crate) mod storage;
+mod trust;
 mod users;
 
 use std::collections::HashMap;
@@ -23,9 +24,10 @@ use rusqlite::{OptionalExtension, params};
 
 pub use audit::{AuditEntry, AuditEvent, AuditKind, VerifyReport};
 pub use capabilities::{Capability, CapabilityGrant};
-pub use keys::{MASTER_KEY_ENV, SecretKey};
+pub use keys::{MASTER_KEY_ENV, SecretKey, write_private_file};
 pub use plugins::PluginRecord;
 pub use samples::{Coding, InsertReport, NewSample, Origin, Provenance, SamplePayload, StoredSample};
+pub use trust::Reviewer;
 pub use users::{EraseReport, UserRecord};
 
 /// Staged writes older than this belong to an invocation that died.
@@ -117,6 +119,14 @@ impl Vault {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(schema::SCHEMA).context("creating the vault schema")?;
+        for (table, column, ty) in schema::ADDED_COLUMNS {
+            let has: bool = tx
+                .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
+                .exists(params![column])?;
+            if !has {
+                tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))?;
+            }
+        }
         // Writes of invocations that never finished (the process died): they
         // were never visible; drop them.
         tx.execute(
@@ -135,12 +145,12 @@ impl Vault {
             Some(_) => {}
             None => {
                 tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", params![check])?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)",
-                    params![schema::SCHEMA_VERSION],
-                )?;
             }
         }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)",
+            params![schema::SCHEMA_VERSION],
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -31,10 +31,13 @@ pub struct PluginRecord {
     pub installed_ms: i64,
     /// Installed with `--dev` (not reviewed).
     pub dev: bool,
+    /// The reviewer's approval (JSON) it was installed with, unless dev.
+    #[serde(skip)]
+    pub approval: Option<String>,
 }
 
 const COLUMNS: &str =
-    "id, version, name, publisher, world, manifest, manifest_sha256, component_sha256, installed_ms, dev";
+    "id, version, name, publisher, world, manifest, manifest_sha256, component_sha256, installed_ms, dev, approval";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<PluginRecord> {
     Ok(PluginRecord {
@@ -48,13 +51,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<PluginRecord> {
         component_sha256: r.get(7)?,
         installed_ms: r.get(8)?,
         dev: r.get::<_, i64>(9)? != 0,
+        approval: r.get(10)?,
     })
 }
 
 /// Inserts or replaces a plugin record inside a write transaction.
 pub(crate) fn upsert(tx: &Connection, p: &PluginRecord) -> Result<()> {
     tx.execute(
-        &format!("INSERT OR REPLACE INTO plugins ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        &format!("INSERT OR REPLACE INTO plugins ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
         params![
             p.id,
             p.version,
@@ -65,8 +69,13 @@ pub(crate) fn upsert(tx: &Connection, p: &PluginRecord) -> Result<()> {
             p.manifest_sha256,
             p.component_sha256,
             p.installed_ms,
-            i64::from(p.dev)
+            i64::from(p.dev),
+            p.approval
         ],
+    )?;
+    tx.execute(
+        "INSERT OR IGNORE INTO plugin_manifests (sha256, plugin_id, manifest) VALUES (?1, ?2, ?3)",
+        params![p.manifest_sha256, p.id, p.manifest],
     )?;
     Ok(())
 }
@@ -78,6 +87,17 @@ pub(crate) fn delete(tx: &Connection, id: &str) -> Result<bool> {
     tx.execute("DELETE FROM capability_grants WHERE plugin_id = ?1", params![id])?;
     tx.execute("DELETE FROM plugin_storage WHERE plugin_id = ?1", params![id])?;
     Ok(tx.execute("DELETE FROM plugins WHERE id = ?1", params![id])? == 1)
+}
+
+/// A manifest installed at some point, by its sha256.
+pub(crate) fn manifest_by_sha(conn: &Connection, sha256: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT manifest FROM plugin_manifests WHERE sha256 = ?1",
+            params![sha256],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 impl Vault {

@@ -3,7 +3,13 @@
 //! the user's key (see `samples.rs` and `users.rs`).
 
 /// Schema version stored in `meta`.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
+
+/// Columns added after version 1, for vaults created before them.
+pub const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+    ("plugins", "approval", "TEXT"),
+    ("consent_versions", "consented_manifest", "TEXT"),
+];
 
 /// Creates every table and index that does not exist yet.
 pub const SCHEMA: &str = r#"
@@ -33,7 +39,8 @@ CREATE TABLE IF NOT EXISTS plugins (
     manifest_sha256  TEXT NOT NULL,
     component_sha256 TEXT NOT NULL,
     installed_ms     INTEGER NOT NULL,
-    dev              INTEGER NOT NULL DEFAULT 0
+    dev              INTEGER NOT NULL DEFAULT 0,
+    approval         TEXT
 );
 
 -- One row per user x plugin x type. A revoke keeps the row (revoked_ms)
@@ -61,6 +68,9 @@ CREATE TABLE IF NOT EXISTS consent_versions (
     user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     plugin_id TEXT NOT NULL,
     version   INTEGER NOT NULL,
+    -- sha256 of the manifest the user last granted against: after an
+    -- upgrade that asks for more, a re-consent is pending.
+    consented_manifest TEXT,
     PRIMARY KEY (user_id, plugin_id)
 );
 
@@ -117,6 +127,21 @@ CREATE TABLE IF NOT EXISTS plugin_storage (
     value     BLOB NOT NULL,
     size      INTEGER NOT NULL,
     PRIMARY KEY (user_id, plugin_id, key_mac)
+);
+
+-- Reviewers whose approvals this platform trusts (ed25519 public keys).
+CREATE TABLE IF NOT EXISTS trusted_reviewers (
+    public_key TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    added_ms   INTEGER NOT NULL
+);
+
+-- Every manifest ever installed, by sha256, so a user's consent can be
+-- compared with the manifest they consented to after an upgrade.
+CREATE TABLE IF NOT EXISTS plugin_manifests (
+    sha256    TEXT PRIMARY KEY,
+    plugin_id TEXT NOT NULL,
+    manifest  TEXT NOT NULL
 );
 
 -- The hash-chained audit log (see audit.rs).

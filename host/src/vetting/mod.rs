@@ -1,6 +1,12 @@
 //! Vetting: what a plugin really asks for and imports, checked at review,
 //! install and every load.
 
+pub mod approval;
+pub mod diff;
 pub mod imports;
+pub mod report;
 
+pub use approval::{APPROVAL_FILE, Approval, ApprovalError, ReviewerKey};
+pub use diff::{Change, diff, escalations};
 pub use imports::{ImportCheck, check as check_imports};
+pub use report::{ReviewReport, Risk, Severity, review};

@@ -1,0 +1,80 @@
+//! The platform's trust store: the reviewers whose signed approvals let a
+//! plugin be installed and loaded.
+
+use anyhow::Result;
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{AuditEvent, AuditKind, Vault, audit, now_ms};
+
+/// A trusted reviewer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reviewer {
+    /// `ed25519:<hex>`.
+    pub public_key: String,
+    /// A name for people.
+    pub name: String,
+    /// When it was trusted (ms since epoch).
+    pub added_ms: i64,
+}
+
+impl Vault {
+    /// Trusts a reviewer key (replacing its name if already trusted).
+    pub fn trust(&self, public_key: &str, name: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO trusted_reviewers (public_key, name, added_ms) VALUES (?1, ?2, ?3)",
+                params![public_key, name, now_ms()],
+            )?;
+            audit::append(
+                tx,
+                self.keys(),
+                &AuditEvent::new(AuditKind::Trust)
+                    .outcome("added")
+                    .detail(format!("{name} {public_key}")),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Stops trusting the reviewer with this key or name; returns who was
+    /// removed.
+    pub fn untrust(&self, key_or_name: &str) -> Result<Vec<Reviewer>> {
+        let gone: Vec<Reviewer> = self
+            .reviewers()?
+            .into_iter()
+            .filter(|r| r.public_key == key_or_name || r.name == key_or_name)
+            .collect();
+        self.write(|tx| {
+            for r in &gone {
+                tx.execute(
+                    "DELETE FROM trusted_reviewers WHERE public_key = ?1",
+                    params![r.public_key],
+                )?;
+                audit::append(
+                    tx,
+                    self.keys(),
+                    &AuditEvent::new(AuditKind::Trust)
+                        .outcome("removed")
+                        .detail(format!("{} {}", r.name, r.public_key)),
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(gone)
+    }
+
+    /// Every trusted reviewer.
+    pub fn reviewers(&self) -> Result<Vec<Reviewer>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT public_key, name, added_ms FROM trusted_reviewers ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Reviewer {
+                public_key: r.get(0)?,
+                name: r.get(1)?,
+                added_ms: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

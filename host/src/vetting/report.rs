@@ -1,0 +1,278 @@
+//! The reviewer's report: what a plugin really asks for and really
+//! imports, with risk flags, so a person can decide whether to sign it.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use super::imports::{ImportCheck, check};
+use super::{APPROVAL_FILE, Approval};
+use crate::error::HostError;
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::registry::Category;
+use crate::runtime::{EffectiveLimits, PlatformLimits};
+
+/// How serious a risk flag is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Worth a look.
+    Low,
+    /// Needs a justification.
+    Medium,
+    /// Needs a strong justification.
+    High,
+}
+
+/// A risk a reviewer should weigh.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Risk {
+    /// How serious.
+    pub severity: Severity,
+    /// A stable id (`clinical-data`, `health-reads-with-egress`, ...).
+    pub flag: String,
+    /// What it is about.
+    pub message: String,
+}
+
+/// The report on one plugin directory.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewReport {
+    /// The manifest as parsed.
+    pub manifest: Manifest,
+    /// sha256 of the component.
+    pub component_sha256: String,
+    /// Component size, bytes.
+    pub component_bytes: usize,
+    /// sha256 of the manifest text.
+    pub manifest_sha256: String,
+    /// The limits it would run under.
+    pub limits: EffectiveLimits,
+    /// Imports, exports and the static check.
+    pub check: ImportCheck,
+    /// Risk flags, most serious first.
+    pub risks: Vec<Risk>,
+    /// The approval beside the manifest, if any, and whether it covers
+    /// exactly these bytes.
+    pub approval: Option<ApprovalStatus>,
+}
+
+/// An approval found with the plugin.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApprovalStatus {
+    /// Who signed.
+    pub reviewer: String,
+    /// When.
+    pub signed_at: String,
+    /// Whether it matches this component and manifest (signature checked,
+    /// trust not).
+    pub matches: Result<(), String>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Words that make a purpose too vague to consent to.
+const VAGUE: [&str; 10] = [
+    "improve",
+    "enhance",
+    "better experience",
+    "analytics",
+    "various",
+    "other purposes",
+    "personaliz",
+    "insights",
+    "optimiz",
+    "business",
+];
+/// Purposes no health plugin may have.
+const FORBIDDEN: [&str; 6] = ["training", "advertis", "marketing", "resell", "sell ", "data broker"];
+
+fn purpose_risks(out: &mut Vec<Risk>, what: &str, purpose: &str) {
+    let lower = purpose.to_lowercase();
+    if let Some(word) = FORBIDDEN.iter().find(|w| lower.contains(*w)) {
+        out.push(Risk {
+            severity: Severity::High,
+            flag: "forbidden-purpose".into(),
+            message: format!(
+                "{what}: purpose \"{purpose}\" mentions `{}`; health data may serve only the user's stated purpose",
+                word.trim()
+            ),
+        });
+    } else if lower.len() < 25 || VAGUE.iter().any(|w| lower.contains(w)) {
+        out.push(Risk {
+            severity: Severity::Medium,
+            flag: "vague-purpose".into(),
+            message: format!("{what}: purpose \"{purpose}\" is vague; users cannot tell what they consent to"),
+        });
+    }
+}
+
+/// Risk flags of a manifest and its static check.
+pub fn risks(manifest: &Manifest, check: &ImportCheck) -> Vec<Risk> {
+    let mut out = Vec::new();
+    let requests = manifest.type_requests();
+    let clinical: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.data_type.info().category == Category::Clinical)
+        .map(|r| r.data_type.id())
+        .collect();
+    if !clinical.is_empty() {
+        out.push(Risk {
+            severity: Severity::High,
+            flag: "clinical-data".into(),
+            message: format!("clinical records: {}", clinical.join(", ")),
+        });
+    }
+    let reads: Vec<&str> = requests.iter().filter(|r| r.read).map(|r| r.data_type.id()).collect();
+    if let Some(net) = &manifest.network
+        && !reads.is_empty()
+    {
+        let hosts: Vec<String> = net.allow.iter().map(ToString::to_string).collect();
+        out.push(Risk {
+            severity: Severity::High,
+            flag: "health-reads-with-egress".into(),
+            message: format!("reads {} and can send data to {}", reads.join(", "), hosts.join(", ")),
+        });
+    }
+    let writes: Vec<&str> = requests.iter().filter(|r| r.write).map(|r| r.data_type.id()).collect();
+    if !writes.is_empty() {
+        out.push(Risk {
+            severity: Severity::Medium,
+            flag: "write-access".into(),
+            message: format!("writes {}", writes.join(", ")),
+        });
+    }
+    for r in requests.iter().filter(|r| r.read) {
+        match r.days {
+            None => out.push(Risk {
+                severity: Severity::Medium,
+                flag: "long-history".into(),
+                message: format!("{}: all history", r.data_type),
+            }),
+            Some(d) if d > 365 => out.push(Risk {
+                severity: Severity::Medium,
+                flag: "long-history".into(),
+                message: format!("{}: {d} days of history", r.data_type),
+            }),
+            _ => {}
+        }
+    }
+    if let Some(net) = &manifest.network {
+        for o in net.allow.iter().filter(|o| o.is_wildcard()) {
+            out.push(Risk {
+                severity: Severity::Medium,
+                flag: "broad-wildcard".into(),
+                message: format!("{o} reaches every subdomain"),
+            });
+        }
+    }
+    for r in &manifest.reads {
+        purpose_risks(
+            &mut out,
+            &format!(
+                "reading {}",
+                r.types.iter().map(|t| t.id()).collect::<Vec<_>>().join(", ")
+            ),
+            &r.purpose,
+        );
+        if r.fields.contains(crate::consent::Fields::NOTES) || r.fields.contains(crate::consent::Fields::METADATA) {
+            out.push(Risk {
+                severity: Severity::Low,
+                flag: "free-text-fields".into(),
+                message: "asks for notes or metadata (free text may hold anything)".into(),
+            });
+        }
+    }
+    for w in &manifest.writes {
+        purpose_risks(&mut out, "writing", &w.purpose);
+    }
+    if let Some(n) = &manifest.network {
+        purpose_risks(&mut out, "network", &n.purpose);
+    }
+    if let Some(s) = &manifest.storage {
+        purpose_risks(&mut out, "storage", &s.purpose);
+    }
+    for e in &check.errors {
+        out.push(Risk {
+            severity: Severity::High,
+            flag: "import-mismatch".into(),
+            message: e.clone(),
+        });
+    }
+    for w in &check.warnings {
+        out.push(Risk {
+            severity: Severity::Medium,
+            flag: "over-asking".into(),
+            message: w.clone(),
+        });
+    }
+    out.sort_by_key(|r| std::cmp::Reverse(r.severity));
+    out
+}
+
+/// Reads a plugin directory (or manifest), compiles its component to read
+/// its imports, and builds the report.
+pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result<ReviewReport, HostError> {
+    let manifest_path: PathBuf = if path.is_dir() {
+        path.join(MANIFEST_FILE)
+    } else {
+        path.to_path_buf()
+    };
+    let source = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| HostError::InvalidRequest(format!("cannot read the manifest {}: {e}", manifest_path.display())))?;
+    let manifest = Manifest::parse(&source, &manifest_path)?;
+    let component_path = manifest.component_path(&manifest_path);
+    let bytes = std::fs::read(&component_path).map_err(|e| HostError::InvalidComponent {
+        path: component_path.display().to_string(),
+        reason: format!("cannot read the component: {e}"),
+    })?;
+    let component = Component::new(engine, &bytes).map_err(|e| HostError::InvalidComponent {
+        path: component_path.display().to_string(),
+        reason: format!("not a valid WebAssembly component: {}", e.root_cause()),
+    })?;
+    let ty = component.component_type();
+    let check = check(
+        &manifest,
+        ty.imports(engine).map(|(n, _)| n.to_string()).collect(),
+        ty.exports(engine).map(|(n, _)| n.to_string()).collect(),
+    );
+    let component_sha256 = sha256_hex(&bytes);
+    let manifest_sha256 = sha256_hex(source.as_bytes());
+    let approval = std::fs::read_to_string(manifest_path.with_file_name(APPROVAL_FILE))
+        .ok()
+        .map(|text| match Approval::parse(&text) {
+            Ok(a) => ApprovalStatus {
+                reviewer: a.reviewer.clone(),
+                signed_at: a.signed_at.clone(),
+                matches: a
+                    .verify(
+                        std::slice::from_ref(&a.reviewer),
+                        &manifest.id,
+                        &manifest.version,
+                        &component_sha256,
+                        &manifest_sha256,
+                    )
+                    .map_err(|e| e.to_string()),
+            },
+            Err(e) => ApprovalStatus {
+                reviewer: String::new(),
+                signed_at: String::new(),
+                matches: Err(e.to_string()),
+            },
+        });
+    Ok(ReviewReport {
+        limits: EffectiveLimits::resolve(&manifest.limits, manifest.storage.as_ref(), platform, manifest.world),
+        risks: risks(&manifest, &check),
+        manifest,
+        component_sha256,
+        component_bytes: bytes.len(),
+        manifest_sha256,
+        check,
+        approval,
+    })
+}
