@@ -9,10 +9,7 @@ use crate::runtime::RunFailure;
 
 impl fmt::Display for RunFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunFailure::Limit { limit, detail } => write!(f, "hit its {} limit: {detail}", limit.id()),
-            RunFailure::Trap { message } => write!(f, "crashed: {message}"),
-        }
+        f.write_str(&self.describe())
     }
 }
 

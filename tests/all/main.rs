@@ -4,8 +4,12 @@
 mod audit;
 mod connectors;
 mod consent;
+mod crash;
 mod egress;
 mod foundation;
+mod fuzz_corpus;
+mod hostile;
+mod parsers;
 mod privacy;
 mod realdata;
 mod registry;

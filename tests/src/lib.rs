@@ -12,6 +12,7 @@ use healthplug_host::registry::{DataType, parse_type_list};
 use healthplug_host::runtime::{Runtime, RuntimeConfig};
 use serde_json::Value;
 
+pub mod fuzz;
 pub mod https;
 
 /// The directory of a fixture plugin in `tests/fixtures/`.
@@ -55,8 +56,13 @@ impl TestHome {
 
     /// A fresh home with `policy`.
     pub fn with_policy(policy: PlatformPolicy) -> anyhow::Result<TestHome> {
+        TestHome::with_runtime(shared_runtime(), policy)
+    }
+
+    /// A fresh home on its own runtime (pool size, fuel, ... of its own).
+    pub fn with_runtime(runtime: Arc<Runtime>, policy: PlatformPolicy) -> anyhow::Result<TestHome> {
         let dir = tempfile::Builder::new().prefix("healthplug-test-").tempdir()?;
-        let host = Host::open_with(dir.path(), shared_runtime(), policy)?;
+        let host = Host::open_with(dir.path(), runtime, policy)?;
         Ok(TestHome { host, dir })
     }
 

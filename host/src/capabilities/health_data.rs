@@ -29,16 +29,22 @@ fn unavailable(e: &anyhow::Error) -> wit::Error {
 impl crate::bindings::healthplug::plugin::types::Host for InvocationState {}
 
 impl InvocationState {
-    /// Counts the call against the budget and refreshes the grants.
-    pub(crate) fn begin_call(&mut self) -> Result<(), wit::Error> {
+    /// Counts a host call against the invocation's budget; past it, the
+    /// invocation ends (a trap naming the `host-calls` limit).
+    pub(crate) fn count_host_call(&mut self) -> wasmtime::Result<()> {
         self.call.host_calls += 1;
         if self.call.host_calls > self.limits.host_calls {
             self.limiter.hit.get_or_insert(crate::runtime::LimitKind::HostCalls);
-            return Err(wit::Error::LimitExceeded(format!(
+            return Err(wasmtime::Error::msg(format!(
                 "more than {} host calls in one invocation",
                 self.limits.host_calls
             )));
         }
+        Ok(())
+    }
+
+    /// Refreshes the grants if the consent changed since the last call.
+    pub(crate) fn begin_call(&mut self) -> Result<(), wit::Error> {
         let conn = self.call.vault.conn().map_err(|e| unavailable(&e))?;
         self.call.refresh(&conn).map_err(|e| unavailable(&e))
     }
@@ -253,6 +259,7 @@ impl InvocationState {
 
 impl Host for InvocationState {
     fn grants(&mut self) -> wasmtime::Result<Vec<TypeGrant>> {
+        self.count_host_call()?;
         if self.begin_call().is_err() {
             return Ok(Vec::new());
         }
@@ -275,14 +282,17 @@ impl Host for InvocationState {
     }
 
     fn query(&mut self, q: SampleQuery) -> wasmtime::Result<Result<SampleBatch, wit::Error>> {
+        self.count_host_call()?;
         Ok(self.query_samples(q))
     }
 
     fn aggregate(&mut self, q: AggregateQuery) -> wasmtime::Result<Result<AggregateBatch, wit::Error>> {
+        self.count_host_call()?;
         Ok(self.aggregate_samples(q))
     }
 
     fn write(&mut self, samples: NewSamples) -> wasmtime::Result<Result<WriteReport, wit::Error>> {
+        self.count_host_call()?;
         Ok(self.write_samples(samples))
     }
 }

@@ -7,6 +7,7 @@ use crate::runtime::{InvocationState, logs};
 
 impl Host for InvocationState {
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        self.count_host_call()?;
         let level = match level {
             LogLevel::Trace => "trace",
             LogLevel::Debug => "debug",

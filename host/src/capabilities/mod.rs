@@ -8,6 +8,9 @@ mod log;
 pub mod plan;
 mod source;
 mod storage;
+mod wasi_clocks;
+mod wasi_io;
+mod wasi_random;
 mod writes;
 
 use anyhow::Result;
@@ -23,12 +26,15 @@ use crate::runtime::InvocationState;
 
 pub use convert::{from_wit_type, to_wit_type, wit_denial_reason_id};
 pub use source::SourceFile;
+pub use wasi_clocks::{CoarseMonotonicClock, CoarseWallClock};
 
 /// A linker with WASI (sandboxed by the `WasiCtx`) and the healthplug
 /// interfaces `manifest` is entitled to.
 pub fn linker_for(engine: &Engine, manifest: &Manifest) -> Result<Linker<InvocationState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    wasi_io::shadow(&mut linker)?;
+    wasi_random::shadow(&mut linker)?;
     types_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     health_data_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     log_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;

@@ -46,14 +46,17 @@ fn no_input() -> wit::Error {
 
 impl Host for InvocationState {
     fn name(&mut self) -> wasmtime::Result<String> {
+        self.count_host_call()?;
         Ok(self.call.input.as_ref().map(|s| s.name.clone()).unwrap_or_default())
     }
 
     fn size(&mut self) -> wasmtime::Result<u64> {
+        self.count_host_call()?;
         Ok(self.call.input.as_ref().map(|s| s.size).unwrap_or(0))
     }
 
     fn read(&mut self, max_bytes: u32) -> wasmtime::Result<Result<Vec<u8>, wit::Error>> {
+        self.count_host_call()?;
         let Some(input) = self.call.input.as_mut() else {
             return Ok(Err(no_input()));
         };
@@ -74,6 +77,7 @@ impl Host for InvocationState {
     }
 
     fn rewind(&mut self) -> wasmtime::Result<Result<(), wit::Error>> {
+        self.count_host_call()?;
         let Some(input) = self.call.input.as_mut() else {
             return Ok(Err(no_input()));
         };

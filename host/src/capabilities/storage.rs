@@ -104,6 +104,7 @@ impl Ctx<'_> {
 
 impl Host for InvocationState {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, wit::Error>> {
+        self.count_host_call()?;
         let mut run = || -> Result<Option<Vec<u8>>, wit::Error> {
             check_key(&key)?;
             let ctx = self.storage_ctx()?;
@@ -117,6 +118,7 @@ impl Host for InvocationState {
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), wit::Error>> {
+        self.count_host_call()?;
         let run = || -> Result<(), wit::Error> {
             check_key(&key)?;
             self.storage_ctx()?.stage(&key, Some(value)).map(|_| ())
@@ -125,6 +127,7 @@ impl Host for InvocationState {
     }
 
     fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, wit::Error>> {
+        self.count_host_call()?;
         let mut run = || -> Result<bool, wit::Error> {
             check_key(&key)?;
             let mut ctx = self.storage_ctx()?;
@@ -137,6 +140,7 @@ impl Host for InvocationState {
     }
 
     fn list_keys(&mut self, prefix: String) -> wasmtime::Result<Result<Vec<String>, wit::Error>> {
+        self.count_host_call()?;
         let mut run = || -> Result<Vec<String>, wit::Error> {
             let ctx = self.storage_ctx()?;
             let conn = ctx.vault.conn().map_err(|e| unavailable(&e))?;

@@ -5,6 +5,8 @@
 mod fields;
 mod grants;
 mod granularity;
+#[cfg(test)]
+mod properties;
 
 pub use fields::{Fields, UnknownField};
 pub use grants::{Denial, DenialReason, EffectiveGrant, GrantSet, PlatformPolicy, TypeRequest, UserGrant};

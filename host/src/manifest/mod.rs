@@ -3,6 +3,8 @@
 //! and unknown types are errors naming the file, line and key.
 
 mod parse;
+#[cfg(test)]
+mod properties;
 
 use std::path::{Path, PathBuf};
 
@@ -91,6 +93,8 @@ pub struct ManifestLimits {
     pub memory_mib: Option<u32>,
     /// Wall-clock time per invocation, ms.
     pub timeout_ms: Option<u32>,
+    /// Fuel (wasm instructions, roughly) per invocation.
+    pub fuel: Option<u64>,
 }
 
 /// A parsed, validated manifest.

@@ -137,6 +137,8 @@ struct RawLimits {
     memory_mib: Option<Spanned<i64>>,
     #[serde(default)]
     timeout_ms: Option<Spanned<i64>>,
+    #[serde(default)]
+    fuel: Option<Spanned<i64>>,
 }
 
 /// Turns byte offsets into line/column and builds errors.
@@ -328,8 +330,8 @@ pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError
         None => None,
         Some(s) => Some(StorageRequest {
             purpose: parse_purpose(&at, s.purpose.as_ref(), "storage.purpose", 0..0)?,
-            max_bytes: bounded(&at, s.max_bytes.as_ref(), "storage.max-bytes", 1, 1 << 30)?.map(u64::from),
-            max_keys: bounded(&at, s.max_keys.as_ref(), "storage.max-keys", 1, 1_000_000)?.map(u64::from),
+            max_bytes: bounded(&at, s.max_bytes.as_ref(), "storage.max-bytes", 1, 1 << 30)?,
+            max_keys: bounded(&at, s.max_keys.as_ref(), "storage.max-keys", 1, 1_000_000)?,
         }),
     };
     let network = match &raw.network {
@@ -361,8 +363,7 @@ pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError
                     "network.max-response-bytes",
                     1,
                     1 << 30,
-                )?
-                .map(u64::from),
+                )?,
             })
         }
     };
@@ -371,6 +372,7 @@ pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError
         Some(l) => ManifestLimits {
             memory_mib: bounded(&at, l.memory_mib.as_ref(), "limits.memory-mib", 1, 4096)?,
             timeout_ms: bounded(&at, l.timeout_ms.as_ref(), "limits.timeout-ms", 1, 600_000)?,
+            fuel: bounded(&at, l.fuel.as_ref(), "limits.fuel", 1_000, 10_000_000_000_000)?,
         },
     };
 
@@ -439,19 +441,19 @@ fn parse_purpose(
     }
 }
 
-fn bounded(
+fn bounded<T: TryFrom<i64>>(
     at: &Locator<'_>,
     value: Option<&Spanned<i64>>,
     key: &str,
     min: i64,
     max: i64,
-) -> Result<Option<u32>, ManifestError> {
+) -> Result<Option<T>, ManifestError> {
     match value {
         None => Ok(None),
         Some(v) => {
             let n = *v.get_ref();
             if (min..=max).contains(&n) {
-                Ok(u32::try_from(n).ok())
+                Ok(T::try_from(n).ok())
             } else {
                 Err(at.error(Some(v.span()), key, format!("must be between {min} and {max}, got {n}")))
             }

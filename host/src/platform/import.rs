@@ -180,7 +180,11 @@ impl Host {
         let outcome_text = match &outcome.value {
             Ok(Ok(_)) => "ok".to_string(),
             Ok(Err(e)) => format!("error: {}", describe(e, &user.handle, connector).0),
-            Err(f) => f.to_string(),
+            Err(f) => f.audit_outcome(),
+        };
+        let failure = match &outcome.value {
+            Err(f) => format!("; {}", f.describe()),
+            Ok(_) => String::new(),
         };
         let total: u64 = committed.iter().map(|(_, n)| n).sum();
         let mut event = AuditEvent::new(AuditKind::Import)
@@ -188,7 +192,7 @@ impl Host {
             .plugin(&loaded.record.id, &loaded.record.component_sha256)
             .outcome(outcome_text)
             .detail(format!(
-                "{name}, {bytes} bytes{}",
+                "{name}, {bytes} bytes{}{failure}",
                 if loaded.record.dev { "; dev" } else { "" }
             ));
         event.count = Some(total);

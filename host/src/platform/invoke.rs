@@ -146,14 +146,20 @@ impl Host {
         let outcome_text = match &value {
             Ok(Ok(_)) => "ok".to_string(),
             Ok(Err(e)) => format!("tool-error: {}", tool_failure(e).kind),
-            Err(RunFailure::Limit { limit, .. }) => format!("limit: {}", limit.id()),
-            Err(RunFailure::Trap { .. }) => "trap".to_string(),
+            Err(failure) => failure.audit_outcome(),
         };
         let mut event = AuditEvent::new(AuditKind::Invoke)
             .user(&user.user_ref)
             .plugin(&loaded.record.id, &loaded.record.component_sha256)
             .outcome(outcome_text)
-            .detail(format!("tool {tool}{}", if loaded.record.dev { "; dev" } else { "" }));
+            .detail(format!(
+                "tool {tool}{}{}",
+                if loaded.record.dev { "; dev" } else { "" },
+                match &value {
+                    Err(failure) => format!("; {}", failure.describe()),
+                    Ok(_) => String::new(),
+                }
+            ));
         event.count = Some(outcome.host_calls);
         self.vault.audit(&event)?;
         self.finish_invocation(&loaded, &user.user_ref, &outcome.call, matches!(value, Ok(Ok(_))))?;

@@ -27,7 +27,9 @@ fn new_invocation_id() -> String {
         bytes[..8].copy_from_slice(&n.to_le_bytes());
         bytes[8..].copy_from_slice(&std::process::id().to_le_bytes());
     }
-    hex::encode(bytes)
+    // The process id leads, so a host reopening the vault can tell the
+    // staged writes of a process that died (see `vault::samples`).
+    format!("{}-{}", std::process::id(), hex::encode(bytes))
 }
 
 impl Host {

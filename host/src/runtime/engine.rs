@@ -2,10 +2,10 @@
 //! ticker thread, the pooling allocator, and the wasm features plugins do
 //! not need switched off to shrink the attack surface.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -21,6 +21,11 @@ pub struct RuntimeConfig {
     pub pool_slots: u32,
     /// Epoch tick: the granularity of wall-time limits.
     pub epoch_tick: Duration,
+    /// Meter fuel (deterministic CPU budgets, at some cost in speed).
+    pub fuel: bool,
+    /// How long an invocation waits for a free slot before the host
+    /// answers that it is busy.
+    pub slot_wait: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -29,6 +34,8 @@ impl Default for RuntimeConfig {
             platform: PlatformLimits::default(),
             pool_slots: 128,
             epoch_tick: Duration::from_millis(10),
+            fuel: true,
+            slot_wait: Duration::from_secs(30),
         }
     }
 }
@@ -48,10 +55,34 @@ impl Drop for Ticker {
     }
 }
 
+/// Counts the instances alive at once, so invocations wait for a pool
+/// slot instead of failing when the pool is full.
+struct Slots {
+    free: Mutex<u32>,
+    freed: Condvar,
+}
+
+/// A slot held for one invocation, given back when dropped.
+pub struct SlotGuard<'a> {
+    slots: &'a Slots,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        let mut free = match self.slots.free.lock() {
+            Ok(free) => free,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *free += 1;
+        self.slots.freed.notify_one();
+    }
+}
+
 /// The engine and its ticker.
 pub struct Runtime {
     engine: Engine,
     config: RuntimeConfig,
+    slots: Slots,
     _ticker: Ticker,
 }
 
@@ -72,6 +103,7 @@ pub fn engine_config(config: &RuntimeConfig) -> Config {
     c.wasm_relaxed_simd(false);
     c.wasm_wide_arithmetic(false);
     c.wasm_custom_page_sizes(false);
+    c.consume_fuel(config.fuel);
     c.memory_init_cow(true);
     let max_memory = u64::from(config.platform.max_memory_mib) * 1024 * 1024;
     // Each memory reserves only what a plugin may ever use, so many
@@ -114,9 +146,14 @@ impl Runtime {
                 })
                 .context("starting the epoch ticker")?
         };
+        let slots = Slots {
+            free: Mutex::new(if config.pool_slots > 0 { config.pool_slots } else { 1024 }),
+            freed: Condvar::new(),
+        };
         Ok(Runtime {
             engine,
             config,
+            slots,
             _ticker: Ticker {
                 stop,
                 thread: Some(thread),
@@ -132,6 +169,28 @@ impl Runtime {
     /// The configuration.
     pub fn config(&self) -> &RuntimeConfig {
         &self.config
+    }
+
+    /// Waits (up to `slot_wait`) for an instance slot; `None` when the
+    /// host stays busy that long.
+    pub fn acquire_slot(&self) -> Option<SlotGuard<'_>> {
+        let deadline = Instant::now() + self.config.slot_wait;
+        let mut free = match self.slots.free.lock() {
+            Ok(free) => free,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        while *free == 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            free = match self.slots.freed.wait_timeout(free, left) {
+                Ok((free, _)) => free,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        *free -= 1;
+        Some(SlotGuard { slots: &self.slots })
     }
 
     /// Epoch ticks for a wall-time limit (at least one tick).

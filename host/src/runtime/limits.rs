@@ -4,13 +4,18 @@
 //! | limit | default | cap | enforced by |
 //! |---|---|---|---|
 //! | linear memory | 64 MiB | 256 MiB | `ResourceLimiter` + pooling `max_memory_size` |
-//! | wall time per invocation | 1 s | 10 s | epoch deadline (10 ms ticker) |
+//! | wall time per invocation | 1 s | 10 s | epoch deadline (10 ms ticker); blocking WASI calls give up at the same deadline |
+//! | fuel per invocation | 2·10¹⁰ | 2·10¹¹ | `consume_fuel` (deterministic: the same input burns the same fuel) |
 //! | wasm stack | 512 KiB | - | `Config::max_wasm_stack` |
+//! | data copied to the host in one call | 16 MiB | - | `Store::set_hostcall_fuel` |
 //! | result size | 1 MiB | - | checked after the call |
 //! | log size | 64 KiB | - | log buffer truncates, strips control characters |
-//! | host calls per invocation | 10,000 | - | counted in every host call |
+//! | host calls per invocation | 10,000 | - | counted in every healthplug host call |
+//! | resource handles | 1,000 | - | `ResourceTable::set_max_capacity` |
+//! | random bytes per invocation | 1 MiB | - | `wasi:random` shadowed with a budget |
 //! | connector wall time per import | 60 s | 600 s | epoch deadline |
-//! | connector host calls per import | 1,000,000 | - | counted in every data host call |
+//! | connector fuel per import | 2·10¹² | 2·10¹³ | `consume_fuel` |
+//! | connector host calls per import | 1,000,000 | - | counted in every healthplug host call |
 //! | samples per query | 500,000 | - | query planner |
 //! | table elements | 20,000 | - | `ResourceLimiter` |
 
@@ -57,6 +62,21 @@ pub struct PlatformLimits {
     pub default_storage_keys: u64,
     /// The largest key quota.
     pub max_storage_keys: u64,
+    /// Fuel for plugins whose manifest sets none.
+    pub default_fuel: u64,
+    /// The most fuel any plugin may have.
+    pub max_fuel: u64,
+    /// Fuel for connectors whose manifest sets none.
+    pub default_import_fuel: u64,
+    /// The most fuel any connector may have.
+    pub max_import_fuel: u64,
+    /// Bytes the host lifts from the guest in one call (arguments of a
+    /// host call, or a returned value).
+    pub max_hostcall_bytes: usize,
+    /// Live resource handles (streams, pollables, ...).
+    pub max_handles: usize,
+    /// Random bytes per invocation.
+    pub max_random_bytes: u64,
 }
 
 impl Default for PlatformLimits {
@@ -79,6 +99,13 @@ impl Default for PlatformLimits {
             max_storage_bytes: 16 * 1024 * 1024,
             default_storage_keys: 1_000,
             max_storage_keys: 10_000,
+            default_fuel: 20_000_000_000,
+            max_fuel: 200_000_000_000,
+            default_import_fuel: 2_000_000_000_000,
+            max_import_fuel: 20_000_000_000_000,
+            max_hostcall_bytes: 16 * 1024 * 1024,
+            max_handles: 1_000,
+            max_random_bytes: 1024 * 1024,
         }
     }
 }
@@ -104,6 +131,14 @@ pub struct EffectiveLimits {
     pub storage_bytes: u64,
     /// Storage quota, keys (0 without `[storage]`).
     pub storage_keys: u64,
+    /// Fuel (used when the runtime meters fuel).
+    pub fuel: u64,
+    /// Bytes lifted from the guest in one call.
+    pub hostcall_bytes: usize,
+    /// Live resource handles.
+    pub handles: usize,
+    /// Random bytes per invocation.
+    pub random_bytes: u64,
 }
 
 impl EffectiveLimits {
@@ -120,16 +155,20 @@ impl EffectiveLimits {
             .memory_mib
             .unwrap_or(platform.default_memory_mib)
             .min(platform.max_memory_mib);
-        let (default_timeout, max_timeout, host_calls) = match world {
+        let (default_timeout, max_timeout, host_calls, default_fuel, max_fuel) = match world {
             World::Plugin => (
                 platform.default_timeout_ms,
                 platform.max_timeout_ms,
                 platform.max_host_calls,
+                platform.default_fuel,
+                platform.max_fuel,
             ),
             World::Connector => (
                 platform.default_import_timeout_ms,
                 platform.max_import_timeout_ms,
                 platform.max_import_host_calls,
+                platform.default_import_fuel,
+                platform.max_import_fuel,
             ),
         };
         let timeout_ms = manifest.timeout_ms.unwrap_or(default_timeout).min(max_timeout);
@@ -151,6 +190,10 @@ impl EffectiveLimits {
                     .unwrap_or(platform.default_storage_keys)
                     .min(platform.max_storage_keys)
             }),
+            fuel: manifest.fuel.unwrap_or(default_fuel).min(max_fuel),
+            hostcall_bytes: platform.max_hostcall_bytes,
+            handles: platform.max_handles,
+            random_bytes: platform.max_random_bytes,
         }
     }
 }
@@ -171,6 +214,14 @@ pub enum LimitKind {
     HostCalls,
     /// Table elements.
     Table,
+    /// Fuel.
+    Fuel,
+    /// Data copied from the guest to the host in one call.
+    HostcallData,
+    /// Live resource handles.
+    Handles,
+    /// Random bytes.
+    Random,
 }
 
 impl LimitKind {
@@ -183,6 +234,10 @@ impl LimitKind {
             LimitKind::Output => "output",
             LimitKind::HostCalls => "host-calls",
             LimitKind::Table => "table",
+            LimitKind::Fuel => "fuel",
+            LimitKind::HostcallData => "hostcall-data",
+            LimitKind::Handles => "handles",
+            LimitKind::Random => "random",
         }
     }
 }
@@ -201,6 +256,7 @@ mod tests {
             &ManifestLimits {
                 memory_mib: Some(4096),
                 timeout_ms: Some(600_000),
+                fuel: Some(u64::MAX),
             },
             None,
             &p,
@@ -208,10 +264,12 @@ mod tests {
         );
         assert_eq!(greedy.memory_bytes, 256 * MIB);
         assert_eq!(greedy.timeout_ms, 10_000);
+        assert_eq!(greedy.fuel, p.max_fuel);
         let modest = EffectiveLimits::resolve(
             &ManifestLimits {
                 memory_mib: Some(8),
                 timeout_ms: Some(50),
+                fuel: Some(1_000_000),
             },
             None,
             &p,
@@ -219,8 +277,10 @@ mod tests {
         );
         assert_eq!(modest.memory_bytes, 8 * MIB);
         assert_eq!(modest.timeout_ms, 50);
+        assert_eq!(modest.fuel, 1_000_000);
         let import = EffectiveLimits::resolve(&ManifestLimits::default(), None, &p, World::Connector);
         assert_eq!(import.timeout_ms, 60_000);
         assert_eq!(import.host_calls, 1_000_000);
+        assert_eq!(import.fuel, p.default_import_fuel);
     }
 }

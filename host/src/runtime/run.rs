@@ -6,7 +6,9 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use wasmtime::component::ResourceTableError;
 use wasmtime::{Store, Trap};
+use wasmtime_wasi::I32Exit;
 
 use super::engine::Runtime;
 use super::limits::{EffectiveLimits, LimitKind};
@@ -24,12 +26,47 @@ pub enum RunFailure {
         /// Details.
         detail: String,
     },
-    /// The plugin trapped (panicked, hit `unreachable`, returned malformed
-    /// values, ...).
+    /// The plugin trapped (panicked, hit `unreachable`, accessed memory
+    /// out of bounds, exited, ...).
     Trap {
         /// The trap message.
         message: String,
     },
+    /// The plugin broke the contract at the boundary: malformed values
+    /// (invalid UTF-8, an out-of-range discriminant, a pointer outside its
+    /// memory), a handle it does not own, ...
+    Violation {
+        /// What the host rejected.
+        message: String,
+    },
+    /// Every instance slot stayed busy for the configured wait; the plugin
+    /// never ran.
+    Busy {
+        /// Details.
+        detail: String,
+    },
+}
+
+impl RunFailure {
+    /// A one-line description.
+    pub fn describe(&self) -> String {
+        match self {
+            RunFailure::Limit { limit, detail } => format!("hit its `{}` limit: {detail}", limit.id()),
+            RunFailure::Trap { message } => format!("trapped: {message}"),
+            RunFailure::Violation { message } => format!("returned malformed values: {message}"),
+            RunFailure::Busy { detail } => format!("could not run: {detail}"),
+        }
+    }
+
+    /// The audit outcome: `limit: <kind>`, `trap`, `violation` or `busy`.
+    pub fn audit_outcome(&self) -> String {
+        match self {
+            RunFailure::Limit { limit, .. } => format!("limit: {}", limit.id()),
+            RunFailure::Trap { .. } => "trap".into(),
+            RunFailure::Violation { .. } => "violation".into(),
+            RunFailure::Busy { .. } => "busy".into(),
+        }
+    }
 }
 
 /// The result of a call, with what the plugin did along the way.
@@ -46,31 +83,75 @@ pub struct Outcome<R> {
     pub host_calls: u64,
     /// The largest linear memory the plugin grew to, bytes.
     pub peak_memory: usize,
+    /// Fuel burnt (0 when the runtime does not meter fuel).
+    pub fuel_used: u64,
     /// The consent state at the end (for callers that continue with it).
     pub call: CallState,
 }
 
+/// The message of an error, without wasmtime's "error while executing at
+/// wasm backtrace" context: the root cause, sanitised (it may quote guest
+/// data).
+fn first_line(err: &wasmtime::Error) -> String {
+    let text = err.root_cause().to_string();
+    super::logs::sanitize(text.lines().next().unwrap_or("trap"))
+}
+
+/// Whether wasmtime refused to copy more than the hostcall budget.
+fn hostcall_data_exhausted(err: &wasmtime::Error) -> bool {
+    format!("{err:#}").contains("fuel allocated for hostcalls has been exhausted")
+}
+
+fn table_full(err: &wasmtime::Error) -> bool {
+    err.chain()
+        .any(|e| matches!(e.downcast_ref::<ResourceTableError>(), Some(ResourceTableError::Full)))
+}
+
 fn classify(err: &wasmtime::Error, limiter_hit: Option<LimitKind>, limits: &EffectiveLimits) -> RunFailure {
+    let limit = |limit: LimitKind, detail: String| RunFailure::Limit { limit, detail };
+    // A trap that names its cause wins over a limit noted earlier (a plugin
+    // may survive a refused `memory.grow` and then run out of time).
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => {
+            return limit(LimitKind::Timeout, format!("ran longer than {} ms", limits.timeout_ms));
+        }
+        Some(Trap::StackOverflow) => return limit(LimitKind::Stack, "the wasm stack overflowed".into()),
+        Some(Trap::OutOfFuel) => return limit(LimitKind::Fuel, format!("burnt its {} units of fuel", limits.fuel)),
+        _ => {}
+    }
     if let Some(kind) = limiter_hit {
         let detail = match kind {
             LimitKind::Memory => format!("linear memory is capped at {} MiB", limits.memory_bytes / (1024 * 1024)),
             LimitKind::Table => format!("tables are capped at {} elements", limits.table_elements),
             LimitKind::HostCalls => format!("at most {} host calls per invocation", limits.host_calls),
-            _ => format!("{err:#}"),
+            LimitKind::Timeout => format!("ran longer than {} ms", limits.timeout_ms),
+            LimitKind::Random => format!("at most {} random bytes per invocation", limits.random_bytes),
+            _ => first_line(err),
         };
-        return RunFailure::Limit { limit: kind, detail };
+        return limit(kind, detail);
     }
     match err.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => RunFailure::Limit {
-            limit: LimitKind::Timeout,
-            detail: format!("ran longer than {} ms", limits.timeout_ms),
+        Some(trap) => RunFailure::Trap {
+            message: trap.to_string(),
         },
-        Some(Trap::StackOverflow) => RunFailure::Limit {
-            limit: LimitKind::Stack,
-            detail: "the wasm stack overflowed".into(),
-        },
-        _ => RunFailure::Trap {
-            message: format!("{err:#}").lines().next().unwrap_or("trap").to_string(),
+        None if hostcall_data_exhausted(err) => limit(
+            LimitKind::HostcallData,
+            format!(
+                "copied more than {} bytes to the host in one call",
+                limits.hostcall_bytes
+            ),
+        ),
+        None if table_full(err) => limit(
+            LimitKind::Handles,
+            format!("held more than {} resource handles", limits.handles),
+        ),
+        None => match err.downcast_ref::<I32Exit>() {
+            Some(exit) => RunFailure::Trap {
+                message: format!("the plugin exited with status {}", exit.0),
+            },
+            None => RunFailure::Violation {
+                message: first_line(err),
+            },
         },
     }
 }
@@ -83,11 +164,50 @@ pub fn run<R>(
     body: impl FnOnce(&mut Store<InvocationState>) -> wasmtime::Result<R>,
 ) -> Outcome<R> {
     let started = Instant::now();
+    let Some(_slot) = runtime.acquire_slot() else {
+        return Outcome {
+            value: Err(RunFailure::Busy {
+                detail: format!(
+                    "all {} instance slots stayed busy for {} s",
+                    runtime.config().pool_slots,
+                    runtime.config().slot_wait.as_secs()
+                ),
+            }),
+            accesses: Vec::new(),
+            logs: Vec::new(),
+            elapsed: started.elapsed(),
+            host_calls: 0,
+            peak_memory: 0,
+            fuel_used: 0,
+            call,
+        };
+    };
     let mut store = Store::new(runtime.engine(), InvocationState::new(call, limits.clone()));
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(runtime.deadline_ticks(limits.timeout_ms));
     store.epoch_deadline_trap();
+    store.set_hostcall_fuel(limits.hostcall_bytes);
+    let fuel = runtime.config().fuel;
+    if fuel && let Err(e) = store.set_fuel(limits.fuel) {
+        return Outcome {
+            value: Err(RunFailure::Trap {
+                message: format!("setting the fuel budget failed: {e}"),
+            }),
+            accesses: Vec::new(),
+            logs: Vec::new(),
+            elapsed: started.elapsed(),
+            host_calls: 0,
+            peak_memory: 0,
+            fuel_used: 0,
+            call: store.into_data().call,
+        };
+    }
     let result = body(&mut store);
+    let fuel_used = if fuel {
+        limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0))
+    } else {
+        0
+    };
     let state = store.into_data();
     let value = match result {
         Ok(v) => match state.limiter.hit {
@@ -112,6 +232,7 @@ pub fn run<R>(
         elapsed: started.elapsed(),
         host_calls: state.call.host_calls,
         peak_memory: state.limiter.peak_memory,
+        fuel_used,
         call: state.call,
     }
 }

@@ -5,6 +5,7 @@
 //! lookup, stdin closed and stdout/stderr captured into the log.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -15,6 +16,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 
 use super::limits::{EffectiveLimits, LimitKind};
 use super::logs::{LogBuffer, LogPipe, SharedLog};
+use crate::capabilities::{CoarseMonotonicClock, CoarseWallClock};
 use crate::consent::{Denial, Fields, GrantSet, PlatformPolicy, TypeRequest};
 use crate::registry::DataType;
 use crate::vault::{SecretKey, UserRecord, Vault, capabilities, consents};
@@ -236,8 +238,13 @@ impl ResourceLimiter for PluginLimiter {
 
 /// The data of one invocation's `Store`.
 pub struct InvocationState {
-    wasi: WasiCtx,
-    table: ResourceTable,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    /// When the invocation's wall time is over (blocking WASI calls give
+    /// up then; the epoch deadline interrupts wasm at the same time).
+    pub(crate) deadline: Instant,
+    /// Random bytes handed out so far.
+    pub(crate) random_used: u64,
     /// Memory and table limits.
     pub limiter: PluginLimiter,
     /// The plugin's limits.
@@ -288,18 +295,23 @@ impl InvocationState {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
-            .max_random_size(1024 * 1024);
+            .max_random_size(limits.random_bytes)
+            .wall_clock(CoarseWallClock)
+            .monotonic_clock(CoarseMonotonicClock::new());
         let mut table = ResourceTable::new();
-        table.set_max_capacity(1024);
+        table.set_max_capacity(limits.handles);
         let hooks: Box<dyn WasiHttpHooks> = match call.egress.take() {
             Some(egress) => Box::new(egress),
             None => Box::new(NoNetwork),
         };
         let mut http = WasiHttpCtx::new();
         http.set_field_size_limit(64 * 1024);
+        let deadline = Instant::now() + Duration::from_millis(u64::from(limits.timeout_ms));
         InvocationState {
             wasi: builder.build(),
             table,
+            deadline,
+            random_used: 0,
             limiter: PluginLimiter::new(&limits),
             limits,
             call,

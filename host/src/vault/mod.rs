@@ -133,6 +133,7 @@ impl Vault {
             "DELETE FROM staged_samples WHERE staged_ms < ?1",
             params![now_ms() - STALE_STAGED_MS],
         )?;
+        samples::purge_orphaned_staged(&tx)?;
         let stored: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0))
             .optional()?;

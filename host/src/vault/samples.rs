@@ -337,6 +337,38 @@ pub(crate) fn commit_staged(tx: &Connection, invocation: &str) -> Result<Vec<(Da
     Ok(out)
 }
 
+/// Whether process `pid` is running (on Linux; elsewhere every process is
+/// assumed alive and only the age rule purges).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+/// Deletes the staged writes of invocations whose process is gone (killed
+/// in the middle of an import or invocation): they were never visible and
+/// never will be. Returns the rows deleted.
+pub(crate) fn purge_orphaned_staged(tx: &Connection) -> Result<u64> {
+    let own = std::process::id();
+    let invocations: Vec<String> = tx
+        .prepare("SELECT DISTINCT invocation FROM staged_samples")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut deleted = 0;
+    for invocation in invocations {
+        let pid = invocation.split_once('-').and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != own
+            && !process_alive(pid)
+        {
+            deleted += tx.execute("DELETE FROM staged_samples WHERE invocation = ?1", params![invocation])? as u64;
+        }
+    }
+    Ok(deleted)
+}
+
 /// Deletes what `invocation` staged (it failed).
 pub(crate) fn discard_staged(conn: &Connection, invocation: &str) -> Result<u64> {
     Ok(conn.execute("DELETE FROM staged_samples WHERE invocation = ?1", params![invocation])? as u64)
