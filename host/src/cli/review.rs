@@ -84,10 +84,14 @@ fn print_report(r: &ReviewReport) {
         ),
     }
     println!(
-        "limits: {} MiB memory, {} ms per invocation, {} host calls",
+        "limits: {} MiB memory, {} ms per invocation, {} host calls{}",
         r.limits.memory_bytes >> 20,
         r.limits.timeout_ms,
-        r.limits.host_calls
+        r.limits.host_calls,
+        r.limits
+            .fuel
+            .map(|f| format!(", {f} fuel (deterministic)"))
+            .unwrap_or_default()
     );
     println!("\nimports:");
     for i in &r.check.imports {

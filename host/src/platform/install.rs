@@ -117,7 +117,10 @@ impl Host {
         bytes: &[u8],
         path: &Path,
     ) -> Result<(WorldPre, CacheOutcome, f64), HostError> {
-        let engine = self.runtime.engine();
+        let engine = self
+            .runtime
+            .engine_for(manifest.limits.fuel.is_some())
+            .map_err(HostError::Internal)?;
         let started = Instant::now();
         let (component, outcome): (Component, CacheOutcome) = self
             .cache

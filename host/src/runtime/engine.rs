@@ -1,28 +1,30 @@
-//! The one wasmtime `Engine` of a process: epoch interruption driven by a
+//! The wasmtime engines of a process: epoch interruption driven by a
 //! ticker thread, the pooling allocator, and the wasm features plugins do
-//! not need switched off to shrink the attack surface.
+//! not need switched off to shrink the attack surface. Plugins whose
+//! manifest sets a fuel budget run on a second, fuel-metering engine.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::limits::PlatformLimits;
+use super::slots::{SlotGuard, Slots};
 
 /// How the runtime is set up.
 #[derive(Clone, Debug)]
 pub struct RuntimeConfig {
     /// Platform limits applied to every plugin.
     pub platform: PlatformLimits,
-    /// Pool slots (concurrently live instances); 0 disables pooling.
+    /// Pool slots (concurrently live instances); 0 disables pooling. The
+    /// default, 12,288, stays below what Linux's default
+    /// `vm.max_map_count` (65,530) allows at ~4 mappings per live instance.
     pub pool_slots: u32,
     /// Epoch tick: the granularity of wall-time limits.
     pub epoch_tick: Duration,
-    /// Meter fuel (deterministic CPU budgets, at some cost in speed).
-    pub fuel: bool,
     /// How long an invocation waits for a free slot before the host
     /// answers that it is busy.
     pub slot_wait: Duration,
@@ -32,9 +34,8 @@ impl Default for RuntimeConfig {
     fn default() -> RuntimeConfig {
         RuntimeConfig {
             platform: PlatformLimits::default(),
-            pool_slots: 128,
+            pool_slots: 12_288,
             epoch_tick: Duration::from_millis(10),
-            fuel: true,
             slot_wait: Duration::from_secs(30),
         }
     }
@@ -55,39 +56,20 @@ impl Drop for Ticker {
     }
 }
 
-/// Counts the instances alive at once, so invocations wait for a pool
-/// slot instead of failing when the pool is full.
-struct Slots {
-    free: Mutex<u32>,
-    freed: Condvar,
-}
-
-/// A slot held for one invocation, given back when dropped.
-pub struct SlotGuard<'a> {
-    slots: &'a Slots,
-}
-
-impl Drop for SlotGuard<'_> {
-    fn drop(&mut self) {
-        let mut free = match self.slots.free.lock() {
-            Ok(free) => free,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *free += 1;
-        self.slots.freed.notify_one();
-    }
-}
-
-/// The engine and its ticker.
+/// The engines and their ticker.
 pub struct Runtime {
     engine: Engine,
+    /// The engine of plugins whose manifest sets a fuel budget, created on
+    /// first use (metering fuel slows every instruction, so only they pay).
+    fuel_engine: Arc<OnceLock<Engine>>,
     config: RuntimeConfig,
     slots: Slots,
     _ticker: Ticker,
 }
 
-/// The wasmtime configuration every healthplug engine uses.
-pub fn engine_config(config: &RuntimeConfig) -> Config {
+/// The wasmtime configuration of healthplug's engines; `fuel` meters fuel
+/// (the engine of plugins that set a fuel budget).
+pub fn engine_config(config: &RuntimeConfig, fuel: bool) -> Config {
     let mut c = Config::new();
     c.epoch_interruption(true);
     c.max_wasm_stack(config.platform.max_wasm_stack);
@@ -103,7 +85,7 @@ pub fn engine_config(config: &RuntimeConfig) -> Config {
     c.wasm_relaxed_simd(false);
     c.wasm_wide_arithmetic(false);
     c.wasm_custom_page_sizes(false);
-    c.consume_fuel(config.fuel);
+    c.consume_fuel(fuel);
     c.memory_init_cow(true);
     let max_memory = u64::from(config.platform.max_memory_mib) * 1024 * 1024;
     // Each memory reserves only what a plugin may ever use, so many
@@ -128,12 +110,14 @@ pub fn engine_config(config: &RuntimeConfig) -> Config {
 impl Runtime {
     /// Builds the engine and starts the epoch ticker.
     pub fn new(config: RuntimeConfig) -> Result<Runtime> {
-        let engine = Engine::new(&engine_config(&config))
+        let engine = Engine::new(&engine_config(&config, false))
             .map_err(anyhow::Error::from)
             .context("configuring wasmtime")?;
+        let fuel_engine: Arc<OnceLock<Engine>> = Arc::new(OnceLock::new());
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let engine = engine.clone();
+            let fuel_engine = fuel_engine.clone();
             let stop = stop.clone();
             let tick = config.epoch_tick;
             std::thread::Builder::new()
@@ -142,16 +126,17 @@ impl Runtime {
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(tick);
                         engine.increment_epoch();
+                        if let Some(fuel) = fuel_engine.get() {
+                            fuel.increment_epoch();
+                        }
                     }
                 })
                 .context("starting the epoch ticker")?
         };
-        let slots = Slots {
-            free: Mutex::new(if config.pool_slots > 0 { config.pool_slots } else { 1024 }),
-            freed: Condvar::new(),
-        };
+        let slots = Slots::new(if config.pool_slots > 0 { config.pool_slots } else { 1024 });
         Ok(Runtime {
             engine,
+            fuel_engine,
             config,
             slots,
             _ticker: Ticker {
@@ -161,9 +146,23 @@ impl Runtime {
         })
     }
 
-    /// The engine.
+    /// The engine of plugins without a fuel budget.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The engine for a plugin with (`fuel`) or without a fuel budget.
+    pub fn engine_for(&self, fuel: bool) -> Result<&Engine> {
+        if !fuel {
+            return Ok(&self.engine);
+        }
+        if let Some(engine) = self.fuel_engine.get() {
+            return Ok(engine);
+        }
+        let engine = Engine::new(&engine_config(&self.config, true))
+            .map_err(anyhow::Error::from)
+            .context("configuring the fuel-metering engine")?;
+        Ok(self.fuel_engine.get_or_init(|| engine))
     }
 
     /// The configuration.
@@ -174,23 +173,7 @@ impl Runtime {
     /// Waits (up to `slot_wait`) for an instance slot; `None` when the
     /// host stays busy that long.
     pub fn acquire_slot(&self) -> Option<SlotGuard<'_>> {
-        let deadline = Instant::now() + self.config.slot_wait;
-        let mut free = match self.slots.free.lock() {
-            Ok(free) => free,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        while *free == 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            free = match self.slots.freed.wait_timeout(free, left) {
-                Ok((free, _)) => free,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        *free -= 1;
-        Some(SlotGuard { slots: &self.slots })
+        self.slots.acquire(self.config.slot_wait)
     }
 
     /// Epoch ticks for a wall-time limit (at least one tick).

@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | linear memory | 64 MiB | 256 MiB | `ResourceLimiter` + pooling `max_memory_size` |
 //! | wall time per invocation | 1 s | 10 s | epoch deadline (10 ms ticker); blocking WASI calls give up at the same deadline |
-//! | fuel per invocation | 2·10¹⁰ | 2·10¹¹ | `consume_fuel` (deterministic: the same input burns the same fuel) |
+//! | fuel per invocation | none (opt-in) | 2·10¹¹ | `consume_fuel` on a second engine, for plugins whose manifest sets `fuel` (deterministic; costs ~1.8x on compute) |
 //! | wasm stack | 512 KiB | - | `Config::max_wasm_stack` |
 //! | data copied to the host in one call | 16 MiB | - | `Store::set_hostcall_fuel` |
 //! | result size | 1 MiB | - | checked after the call |
@@ -14,7 +14,7 @@
 //! | resource handles | 1,000 | - | `ResourceTable::set_max_capacity` |
 //! | random bytes per invocation | 1 MiB | - | `wasi:random` shadowed with a budget |
 //! | connector wall time per import | 60 s | 600 s | epoch deadline |
-//! | connector fuel per import | 2·10¹² | 2·10¹³ | `consume_fuel` |
+//! | connector fuel per import | none (opt-in) | 2·10¹³ | likewise |
 //! | connector host calls per import | 1,000,000 | - | counted in every healthplug host call |
 //! | samples per query | 500,000 | - | query planner |
 //! | table elements | 20,000 | - | `ResourceLimiter` |
@@ -62,13 +62,9 @@ pub struct PlatformLimits {
     pub default_storage_keys: u64,
     /// The largest key quota.
     pub max_storage_keys: u64,
-    /// Fuel for plugins whose manifest sets none.
-    pub default_fuel: u64,
-    /// The most fuel any plugin may have.
+    /// The most fuel a plugin's manifest may set.
     pub max_fuel: u64,
-    /// Fuel for connectors whose manifest sets none.
-    pub default_import_fuel: u64,
-    /// The most fuel any connector may have.
+    /// The most fuel a connector's manifest may set.
     pub max_import_fuel: u64,
     /// Bytes the host lifts from the guest in one call (arguments of a
     /// host call, or a returned value).
@@ -99,9 +95,7 @@ impl Default for PlatformLimits {
             max_storage_bytes: 16 * 1024 * 1024,
             default_storage_keys: 1_000,
             max_storage_keys: 10_000,
-            default_fuel: 20_000_000_000,
             max_fuel: 200_000_000_000,
-            default_import_fuel: 2_000_000_000_000,
             max_import_fuel: 20_000_000_000_000,
             max_hostcall_bytes: 16 * 1024 * 1024,
             max_handles: 1_000,
@@ -131,8 +125,9 @@ pub struct EffectiveLimits {
     pub storage_bytes: u64,
     /// Storage quota, keys (0 without `[storage]`).
     pub storage_keys: u64,
-    /// Fuel (used when the runtime meters fuel).
-    pub fuel: u64,
+    /// Fuel, for plugins whose manifest sets a budget (they run on the
+    /// fuel-metering engine); `None`: the epoch deadline alone.
+    pub fuel: Option<u64>,
     /// Bytes lifted from the guest in one call.
     pub hostcall_bytes: usize,
     /// Live resource handles.
@@ -155,19 +150,17 @@ impl EffectiveLimits {
             .memory_mib
             .unwrap_or(platform.default_memory_mib)
             .min(platform.max_memory_mib);
-        let (default_timeout, max_timeout, host_calls, default_fuel, max_fuel) = match world {
+        let (default_timeout, max_timeout, host_calls, max_fuel) = match world {
             World::Plugin => (
                 platform.default_timeout_ms,
                 platform.max_timeout_ms,
                 platform.max_host_calls,
-                platform.default_fuel,
                 platform.max_fuel,
             ),
             World::Connector => (
                 platform.default_import_timeout_ms,
                 platform.max_import_timeout_ms,
                 platform.max_import_host_calls,
-                platform.default_import_fuel,
                 platform.max_import_fuel,
             ),
         };
@@ -190,7 +183,7 @@ impl EffectiveLimits {
                     .unwrap_or(platform.default_storage_keys)
                     .min(platform.max_storage_keys)
             }),
-            fuel: manifest.fuel.unwrap_or(default_fuel).min(max_fuel),
+            fuel: manifest.fuel.map(|f| f.min(max_fuel)),
             hostcall_bytes: platform.max_hostcall_bytes,
             handles: platform.max_handles,
             random_bytes: platform.max_random_bytes,
@@ -264,7 +257,7 @@ mod tests {
         );
         assert_eq!(greedy.memory_bytes, 256 * MIB);
         assert_eq!(greedy.timeout_ms, 10_000);
-        assert_eq!(greedy.fuel, p.max_fuel);
+        assert_eq!(greedy.fuel, Some(p.max_fuel));
         let modest = EffectiveLimits::resolve(
             &ManifestLimits {
                 memory_mib: Some(8),
@@ -277,10 +270,10 @@ mod tests {
         );
         assert_eq!(modest.memory_bytes, 8 * MIB);
         assert_eq!(modest.timeout_ms, 50);
-        assert_eq!(modest.fuel, 1_000_000);
+        assert_eq!(modest.fuel, Some(1_000_000));
         let import = EffectiveLimits::resolve(&ManifestLimits::default(), None, &p, World::Connector);
         assert_eq!(import.timeout_ms, 60_000);
         assert_eq!(import.host_calls, 1_000_000);
-        assert_eq!(import.fuel, p.default_import_fuel);
+        assert_eq!(import.fuel, None);
     }
 }

@@ -6,6 +6,7 @@ mod engine;
 mod limits;
 pub mod logs;
 mod run;
+mod slots;
 mod state;
 
 pub use cache::{CacheOutcome, ComponentCache};

@@ -116,7 +116,10 @@ fn classify(err: &wasmtime::Error, limiter_hit: Option<LimitKind>, limits: &Effe
             return limit(LimitKind::Timeout, format!("ran longer than {} ms", limits.timeout_ms));
         }
         Some(Trap::StackOverflow) => return limit(LimitKind::Stack, "the wasm stack overflowed".into()),
-        Some(Trap::OutOfFuel) => return limit(LimitKind::Fuel, format!("burnt its {} units of fuel", limits.fuel)),
+        Some(Trap::OutOfFuel) => {
+            let budget = limits.fuel.unwrap_or(0);
+            return limit(LimitKind::Fuel, format!("burnt its {budget} units of fuel"));
+        }
         _ => {}
     }
     if let Some(kind) = limiter_hit {
@@ -182,13 +185,31 @@ pub fn run<R>(
             call,
         };
     };
-    let mut store = Store::new(runtime.engine(), InvocationState::new(call, limits.clone()));
+    let engine = match runtime.engine_for(limits.fuel.is_some()) {
+        Ok(engine) => engine,
+        Err(e) => {
+            return Outcome {
+                value: Err(RunFailure::Trap {
+                    message: format!("{e:#}"),
+                }),
+                accesses: Vec::new(),
+                logs: Vec::new(),
+                elapsed: started.elapsed(),
+                host_calls: 0,
+                peak_memory: 0,
+                fuel_used: 0,
+                call,
+            };
+        }
+    };
+    let mut store = Store::new(engine, InvocationState::new(call, limits.clone()));
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(runtime.deadline_ticks(limits.timeout_ms));
     store.epoch_deadline_trap();
     store.set_hostcall_fuel(limits.hostcall_bytes);
-    let fuel = runtime.config().fuel;
-    if fuel && let Err(e) = store.set_fuel(limits.fuel) {
+    if let Some(fuel) = limits.fuel
+        && let Err(e) = store.set_fuel(fuel)
+    {
         return Outcome {
             value: Err(RunFailure::Trap {
                 message: format!("setting the fuel budget failed: {e}"),
@@ -203,11 +224,9 @@ pub fn run<R>(
         };
     }
     let result = body(&mut store);
-    let fuel_used = if fuel {
-        limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0))
-    } else {
-        0
-    };
+    let fuel_used = limits
+        .fuel
+        .map_or(0, |budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
     let state = store.into_data();
     let value = match result {
         Ok(v) => match state.limiter.hit {

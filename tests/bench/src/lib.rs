@@ -1,134 +1,22 @@
-//! Measurement helpers for healthplug's benchmarks: timing loops with
-//! percentiles, a results table printed side by side, and the
-//! machine-readable results file.
+//! healthplug's benchmarks (`cargo bench -p healthplug-bench`): each module
+//! measures one concern, side by side with its baseline; `measure` holds
+//! the timing helpers and the results table.
 
-use std::time::{Duration, Instant};
+pub mod bare;
+pub mod compile;
+pub mod consent_filter;
+pub mod data_path;
+pub mod egress;
+pub mod import;
+pub mod instantiate;
+pub mod measure;
+pub mod ours;
+pub mod overhead;
+pub mod throughput;
 
-use serde::Serialize;
+pub use measure::{Report, Row, Stats, measure, once, stats};
 
-/// Timing statistics of repeated runs.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Stats {
-    /// Runs.
-    pub runs: usize,
-    /// Median, ns.
-    pub p50_ns: f64,
-    /// 99th percentile, ns.
-    pub p99_ns: f64,
-    /// Mean, ns.
-    pub mean_ns: f64,
-}
-
-/// Runs `f` `warmup` times, then `runs` times, timing each run.
-pub fn measure(warmup: usize, runs: usize, mut f: impl FnMut()) -> Stats {
-    for _ in 0..warmup {
-        f();
-    }
-    let mut times: Vec<f64> = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f();
-        times.push(t.elapsed().as_nanos() as f64);
-    }
-    stats(&mut times)
-}
-
-/// Statistics of `times` (ns), sorting them.
-pub fn stats(times: &mut [f64]) -> Stats {
-    times.sort_by(f64::total_cmp);
-    let n = times.len().max(1);
-    let at = |q: f64| {
-        times
-            .get(((n as f64 - 1.0) * q).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
-    Stats {
-        runs: times.len(),
-        p50_ns: at(0.5),
-        p99_ns: at(0.99),
-        mean_ns: times.iter().sum::<f64>() / n as f64,
-    }
-}
-
-/// Times one run of `f`.
-pub fn once<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let t = Instant::now();
-    let v = f();
-    (v, t.elapsed())
-}
-
-/// One line of the results table.
-#[derive(Clone, Debug, Serialize)]
-pub struct Row {
-    /// Benchmark id (B1..B9).
-    pub id: String,
-    /// What was measured.
-    pub what: String,
-    /// The figure.
-    pub value: f64,
-    /// Its unit.
-    pub unit: String,
-    /// A note: the comparison, the target, the verdict.
-    pub note: String,
-}
-
-/// The results of one run.
-#[derive(Debug, Default, Serialize)]
-pub struct Report {
-    /// Rows in order.
-    pub rows: Vec<Row>,
-}
-
-impl Report {
-    /// Adds a row and prints it at once.
-    pub fn add(&mut self, id: &str, what: &str, value: f64, unit: &str, note: impl Into<String>) {
-        let row = Row {
-            id: id.into(),
-            what: what.into(),
-            value,
-            unit: unit.into(),
-            note: note.into(),
-        };
-        println!("{}", format_row(&row));
-        self.rows.push(row);
-    }
-
-    /// The table as Markdown.
-    pub fn markdown(&self) -> String {
-        let mut out = String::from("| id | measurement | value | unit | note |\n|---|---|---:|---|---|\n");
-        for r in &self.rows {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
-                r.id,
-                r.what,
-                fmt_value(r.value),
-                r.unit,
-                r.note
-            ));
-        }
-        out
-    }
-}
-
-/// A value with sensible precision.
-pub fn fmt_value(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-fn format_row(r: &Row) -> String {
-    format!(
-        "{:<4} {:<58} {:>12} {:<10} {}",
-        r.id,
-        r.what,
-        fmt_value(r.value),
-        r.unit,
-        r.note
-    )
+/// The bytes of a test fixture's component (crate name with `_`).
+pub fn fixture_bytes(crate_name: &str) -> anyhow::Result<Vec<u8>> {
+    Ok(std::fs::read(healthplug_tests::fixture_wasm(crate_name))?)
 }

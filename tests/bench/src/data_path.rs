@@ -1,0 +1,178 @@
+//! B4: delivering 100,000 samples to a plugin that sums them, per sample:
+//! the native limit (a sum over a `Vec`), native clone + sum, healthplug's
+//! columnar path from a batch the host holds, healthplug end to end from
+//! the encrypted vault, and the same job on Extism (raw bytes and JSON).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use healthplug_host::platform::GrantRequest;
+use healthplug_host::runtime::{RuntimeConfig, engine_config};
+use healthplug_host::vault::NewSample;
+use healthplug_tests::{DAY_MS, fixture_dir, now_ms, ty, types_of};
+use serde_json::Value;
+use wasmtime::Engine;
+
+use crate::measure::{Report, measure};
+use crate::{bare, fixture_bytes};
+
+/// Samples delivered.
+pub const N: usize = 100_000;
+
+fn sum_of(output: &str) -> f64 {
+    serde_json::from_str::<Value>(output)
+        .ok()
+        .and_then(|v| v["sum"].as_f64())
+        .unwrap_or(f64::NAN)
+}
+
+/// Runs the Extism comparison (its own workspace, its own wasmtime) and
+/// returns its JSON line, or why it could not run.
+pub fn extism() -> Result<Value, String> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bench-extism/Cargo.toml");
+    // Run from its own folder, so its `.cargo/config.toml` (target dir
+    // under `target/bench-extism`) applies.
+    let dir = manifest.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&dir)
+        .args(["run", "--quiet", "--release", "--manifest-path"])
+        .arg(&manifest)
+        .args(["--", "--samples", &N.to_string()])
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        return Err(err.lines().rev().take(5).collect::<Vec<_>>().join(" | "));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or("");
+    serde_json::from_str(last).map_err(|e| format!("unreadable Extism result `{last}`: {e}"))
+}
+
+/// B4.
+pub fn delivery(report: &mut Report) -> anyhow::Result<()> {
+    let values: Vec<f64> = (0..N).map(|i| (i % 97) as f64).collect();
+    let native = measure(20, 300, || {
+        black_box(black_box(&values).iter().sum::<f64>());
+    });
+    let clone = measure(20, 300, || {
+        let copy = black_box(&values).clone();
+        black_box(copy.iter().sum::<f64>());
+    });
+    let per = |ns: f64| ns / N as f64;
+    report.add(
+        "B4",
+        "native Rust: sum a Vec<f64> (the limit)",
+        per(native.p50_ns),
+        "ns/sample",
+        "",
+    );
+    report.add("B4", "native Rust: clone + sum", per(clone.p50_ns), "ns/sample", "");
+
+    // healthplug's engine and WIT path, the host holding the batch: the
+    // host copies it, lowers it into the guest, the SDK decodes it, the
+    // guest sums it. Per sample = (100k samples - empty batch) / 100k.
+    let engine = Engine::new(&engine_config(&RuntimeConfig::default(), false))?;
+    let pre = bare::plugin_pre(&engine, &fixture_bytes("bench_sum")?)?;
+    let timed = |n: usize| -> anyhow::Result<f64> {
+        let batch = bare::steps_batch(n);
+        let mut check = f64::NAN;
+        let stats = measure(10, 200, || {
+            let mut store = bare::store(&engine, Some(batch.clone()));
+            if let Ok(plugin) = pre.instantiate(&mut store)
+                && let Ok(Ok(out)) = plugin.call_invoke(&mut store, "sum", "{}")
+            {
+                check = sum_of(&out);
+            }
+        });
+        anyhow::ensure!(check == bare::expected_sum(n), "the guest summed {check}");
+        Ok(stats.p50_ns)
+    };
+    let ours = per(timed(N)? - timed(0)?);
+    report.add(
+        "B4",
+        "healthplug: columnar batch held by the host → guest sum",
+        ours,
+        "ns/sample",
+        format!(
+            "{:.2}x native clone + sum; target ≤ 2x: {}",
+            ours / per(clone.p50_ns),
+            if ours <= 2.0 * per(clone.p50_ns) {
+                "met"
+            } else {
+                "MISSED"
+            }
+        ),
+    );
+
+    // End to end: the same samples in the encrypted vault.
+    let home = crate::ours::home_on(Arc::new(healthplug_host::runtime::Runtime::new(
+        RuntimeConfig::default(),
+    )?))?;
+    home.install(&fixture_dir("bench-sum"))?;
+    let now = now_ms();
+    let samples: Vec<NewSample> = (0..N)
+        .map(|i| {
+            let t = now - 30 * DAY_MS + i as i64 * 1000;
+            NewSample::quantity(ty("steps"), t, t + 1000, (i % 97) as f64)
+        })
+        .collect();
+    home.host.store_samples("bench", "bench", &samples)?;
+    home.host.grant(
+        "bench",
+        "bench-sum",
+        &GrantRequest {
+            types: types_of("steps"),
+            ..GrantRequest::default()
+        },
+    )?;
+    let e2e = measure(2, 10, || {
+        let _ = home.host.invoke("bench", "bench-sum", "sum", "{}");
+    });
+    report.add(
+        "B4",
+        "healthplug end to end: vault read + decrypt + consent + deliver + sum",
+        per(e2e.p50_ns),
+        "ns/sample",
+        "dominated by per-sample decryption (XChaCha20-Poly1305) and SQLite",
+    );
+
+    match extism() {
+        Ok(r) => {
+            let noop_ns = r["noop_call_us"].as_f64().unwrap_or(0.0) * 1e3;
+            let raw = (r["raw_p50_ms"].as_f64().unwrap_or(f64::NAN) * 1e6 - noop_ns) / N as f64;
+            let json = (r["json_p50_ms"].as_f64().unwrap_or(f64::NAN) * 1e6 - noop_ns) / N as f64;
+            let version = r["extism_version"].as_str().unwrap_or("?").to_string();
+            report.add(
+                "B4",
+                &format!("Extism {version}: raw f64 bytes → guest sum"),
+                raw,
+                "ns/sample",
+                format!("healthplug is {:.1}x faster", raw / ours),
+            );
+            report.add(
+                "B4",
+                &format!("Extism {version}: JSON samples → guest sum"),
+                json,
+                "ns/sample",
+                format!("healthplug is {:.1}x faster", json / ours),
+            );
+            report.add(
+                "B1",
+                &format!("Extism {version}: create a plugin instance"),
+                r["compiled_plugin_instantiate_us"]
+                    .as_f64()
+                    .or(r["instantiate_us"].as_f64())
+                    .unwrap_or(f64::NAN),
+                "µs p50",
+                "for context",
+            );
+        }
+        Err(why) => report.add("B4", "Extism comparison", f64::NAN, "", format!("not run: {why}")),
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! healthplug's own per-invocation path, driven piece by piece for the
+//! benchmarks that need more than `Host::invoke`: the same runtime, the
+//! linker a plugin's manifest entitles it to, `InvocationState` with its
+//! limits, and `runtime::run` (pool slot, store, limiter, epoch deadline,
+//! fuel, hostcall budget).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use healthplug_host::Host;
+use healthplug_host::bindings::PluginPre;
+use healthplug_host::capabilities::linker_for;
+use healthplug_host::consent::{GrantSet, PlatformPolicy};
+use healthplug_host::manifest::Manifest;
+use healthplug_host::runtime::{CallState, EffectiveLimits, InvocationState, PluginIdentity, Runtime, UserSession};
+use wasmtime::component::Component;
+
+/// A plugin prepared the way healthplug prepares it.
+pub struct Prepared {
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Its limits.
+    pub limits: EffectiveLimits,
+    /// The pre-instantiated world.
+    pub pre: PluginPre<InvocationState>,
+}
+
+impl Prepared {
+    /// Compiles the plugin in `dir` on `runtime`'s engine.
+    pub fn new(runtime: &Runtime, dir: &Path) -> anyhow::Result<Prepared> {
+        let manifest_path = dir.join("healthplug.toml");
+        let manifest = Manifest::parse(&std::fs::read_to_string(&manifest_path)?, &manifest_path)?;
+        let bytes = std::fs::read(dir.join(&manifest.component))?;
+        let component = Component::new(runtime.engine(), &bytes)?;
+        let linker = linker_for(runtime.engine(), &manifest)?;
+        let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
+        let limits = EffectiveLimits::resolve(&manifest.limits, None, &runtime.config().platform, manifest.world);
+        Ok(Prepared { manifest, limits, pre })
+    }
+
+    /// The consent state an invocation for `user` starts with.
+    pub fn call_state(&self, host: &Host, user: Option<&str>) -> anyhow::Result<CallState> {
+        let user = match user {
+            Some(handle) => {
+                let record = host.user(handle)?;
+                let key = host.vault().user_key(record.id)?;
+                Some(UserSession { user: record, key })
+            }
+            None => None,
+        };
+        Ok(CallState {
+            vault: host.vault().clone(),
+            plugin: PluginIdentity {
+                id: self.manifest.id.clone(),
+                digest: String::new(),
+                dev: true,
+            },
+            user,
+            requests: self.manifest.type_requests(),
+            policy: PlatformPolicy::default(),
+            grants: GrantSet::empty(),
+            consent_version: -1,
+            accesses: Vec::new(),
+            host_calls: 0,
+            invocation: format!("{}-bench", std::process::id()),
+            staged: Vec::new(),
+            duplicates: 0,
+            input: None,
+            storage: None,
+            egress: None,
+            egress_stats: None,
+        })
+    }
+}
+
+/// A fresh home on `runtime`.
+pub fn home_on(runtime: Arc<Runtime>) -> anyhow::Result<healthplug_tests::TestHome> {
+    healthplug_tests::TestHome::with_runtime(runtime, PlatformPolicy::default())
+}
