@@ -172,24 +172,32 @@ struct Entry {
     effective: Option<EffectiveGrant>,
 }
 
-/// The grants of one plugin for one user, indexed by type.
+/// The grants of one plugin for one user, indexed by type (empty until
+/// computed: every invocation starts with one, so it must cost nothing).
 #[derive(Clone, Debug)]
 pub struct GrantSet {
     entries: Vec<Entry>,
 }
 
+/// The entry of a type nothing was requested or granted for.
+const NOTHING: Entry = Entry {
+    request: None,
+    grant: None,
+    effective: None,
+};
+
 impl GrantSet {
     /// An empty set: everything refused as not requested.
     pub fn empty() -> GrantSet {
-        GrantSet {
-            entries: vec![Entry::default(); DataType::COUNT],
-        }
+        GrantSet { entries: Vec::new() }
     }
 
     /// Computes effective access from the manifest's requests, the user's
     /// grants and platform policy.
     pub fn compute(requests: &[TypeRequest], grants: &[UserGrant], policy: &PlatformPolicy) -> GrantSet {
-        let mut set = GrantSet::empty();
+        let mut set = GrantSet {
+            entries: vec![Entry::default(); DataType::COUNT],
+        };
         for r in requests {
             set.entries[usize::from(r.data_type.code())].request = Some(r.clone());
         }
@@ -203,7 +211,7 @@ impl GrantSet {
     }
 
     fn entry(&self, ty: DataType) -> &Entry {
-        &self.entries[usize::from(ty.code())]
+        self.entries.get(usize::from(ty.code())).unwrap_or(&NOTHING)
     }
 
     /// The grant row for `ty`, if any (revoked rows included).

@@ -16,6 +16,7 @@ use super::Host;
 use crate::bindings::PluginPre;
 use crate::bindings::connector::ConnectorPre;
 use crate::capabilities::linker_for;
+use crate::consent::TypeRequest;
 use crate::error::HostError;
 use crate::manifest::{MANIFEST_FILE, Manifest, World};
 use crate::runtime::{CacheOutcome, EffectiveLimits, InvocationState};
@@ -76,6 +77,8 @@ pub struct LoadedPlugin {
     pub manifest: Manifest,
     /// Its effective limits.
     pub limits: EffectiveLimits,
+    /// What its manifest requests, per type (shared by its invocations).
+    pub requests: Arc<[TypeRequest]>,
     pub(crate) pre: WorldPre,
 }
 
@@ -276,6 +279,7 @@ impl Host {
         );
         let loaded = Arc::new(LoadedPlugin {
             record: record.clone(),
+            requests: manifest.type_requests().into(),
             manifest,
             limits,
             pre,
@@ -393,6 +397,7 @@ impl Host {
         );
         let loaded = Arc::new(LoadedPlugin {
             record,
+            requests: manifest.type_requests().into(),
             manifest,
             limits,
             pre,

@@ -67,7 +67,7 @@ impl Host {
                 dev: plugin.record.dev,
             },
             user,
-            requests: plugin.manifest.type_requests(),
+            requests: plugin.requests.clone(),
             policy: self.policy.clone(),
             grants: GrantSet::empty(),
             consent_version: -1,

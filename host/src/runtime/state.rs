@@ -85,7 +85,7 @@ pub struct CallState {
     /// The user, if the call runs for one (listing tools does not).
     pub user: Option<UserSession>,
     /// What the manifest requests.
-    pub requests: Vec<TypeRequest>,
+    pub requests: Arc<[TypeRequest]>,
     /// Platform policy.
     pub policy: PlatformPolicy,
     /// Grants computed at `consent_version`.

@@ -42,7 +42,7 @@ pub fn instantiate(report: &mut Report) -> anyhow::Result<()> {
     let ratio = ours.p50_ns / bare.p50_ns;
     report.add(
         "B1",
-        "instantiate, healthplug (limits, deadline, fuel, sandboxed WASI)",
+        "instantiate, healthplug (limits, deadline, hostcall budget, sandboxed WASI)",
         ours.p50_ns / 1e3,
         "µs p50",
         format!(

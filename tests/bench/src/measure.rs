@@ -112,9 +112,9 @@ impl Report {
 
 /// A value with sensible precision.
 pub fn fmt_value(v: f64) -> String {
-    if v >= 100.0 {
+    if v.abs() >= 100.0 {
         format!("{v:.0}")
-    } else if v >= 10.0 {
+    } else if v.abs() >= 10.0 {
         format!("{v:.1}")
     } else {
         format!("{v:.2}")

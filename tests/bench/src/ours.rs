@@ -10,7 +10,7 @@ use std::sync::Arc;
 use healthplug_host::Host;
 use healthplug_host::bindings::PluginPre;
 use healthplug_host::capabilities::linker_for;
-use healthplug_host::consent::{GrantSet, PlatformPolicy};
+use healthplug_host::consent::{GrantSet, PlatformPolicy, TypeRequest};
 use healthplug_host::manifest::Manifest;
 use healthplug_host::runtime::{CallState, EffectiveLimits, InvocationState, PluginIdentity, Runtime, UserSession};
 use wasmtime::component::Component;
@@ -23,6 +23,8 @@ pub struct Prepared {
     pub limits: EffectiveLimits,
     /// The pre-instantiated world.
     pub pre: PluginPre<InvocationState>,
+    /// What the manifest requests (shared by invocations, as the host does).
+    pub requests: Arc<[TypeRequest]>,
 }
 
 impl Prepared {
@@ -35,7 +37,13 @@ impl Prepared {
         let linker = linker_for(runtime.engine(), &manifest)?;
         let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
         let limits = EffectiveLimits::resolve(&manifest.limits, None, &runtime.config().platform, manifest.world);
-        Ok(Prepared { manifest, limits, pre })
+        let requests = manifest.type_requests().into();
+        Ok(Prepared {
+            manifest,
+            limits,
+            pre,
+            requests,
+        })
     }
 
     /// The consent state an invocation for `user` starts with.
@@ -56,7 +64,7 @@ impl Prepared {
                 dev: true,
             },
             user,
-            requests: self.manifest.type_requests(),
+            requests: self.requests.clone(),
             policy: PlatformPolicy::default(),
             grants: GrantSet::empty(),
             consent_version: -1,
