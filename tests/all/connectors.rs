@@ -6,22 +6,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use healthplug_host::platform::GrantRequest;
-use healthplug_tests::{TestHome, example_dir, types_of, write_apple_export};
+use healthplug_tests::{TestHome, example_dir, grant_writes, types_of, write_apple_export};
 use serde_json::json;
 
 fn home_with(connector: &str, types: &str) -> anyhow::Result<TestHome> {
     let home = TestHome::new()?;
     home.install(&example_dir(connector))?;
-    home.grant_with(
-        "ann",
-        connector,
-        GrantRequest {
-            types: types_of(types),
-            write: true,
-            ..GrantRequest::default()
-        },
-    )?;
+    grant_writes(&home.host, "ann", connector, types)?;
     Ok(home)
 }
 

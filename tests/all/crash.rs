@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 
 use healthplug_host::Host;
 use healthplug_host::consent::PlatformPolicy;
-use healthplug_host::platform::{GrantRequest, InstallOptions};
+use healthplug_host::platform::InstallOptions;
 use healthplug_host::vault::NewSample;
-use healthplug_tests::{DAY_MS, example_dir, fixture_dir, now_ms, shared_runtime, ty, types_of, write_apple_export};
+use healthplug_tests::{
+    DAY_MS, example_dir, fixture_dir, grant_writes, now_ms, shared_runtime, ty, types_of, write_apple_export,
+};
 use serde_json::json;
 
 const CHILD: &str = "HEALTHPLUG_CRASH_CHILD";
@@ -125,15 +127,7 @@ fn killing_the_host_mid_import_leaves_no_partial_batch() -> anyhow::Result<()> {
     {
         let host = open(dir.path())?;
         host.install(&example_dir("apple-health"), InstallOptions::dev())?;
-        host.grant(
-            "alice",
-            "apple-health",
-            &GrantRequest {
-                types: types_of("steps,heart-rate,workout"),
-                write: true,
-                ..GrantRequest::default()
-            },
-        )?;
+        grant_writes(&host, "alice", "apple-health", "steps,heart-rate,workout")?;
         let mut file = std::io::BufWriter::new(std::fs::File::create(dir.path().join("export.xml"))?);
         write_apple_export(&mut file, 300_000)?;
     }
@@ -146,15 +140,7 @@ fn killing_the_host_mid_invocation_leaves_no_partial_batch() -> anyhow::Result<(
     {
         let host = open(dir.path())?;
         host.install(&fixture_dir("hostile/write-then-spin"), InstallOptions::dev())?;
-        host.grant(
-            "alice",
-            "hostile-write-then-spin",
-            &GrantRequest {
-                types: types_of("steps"),
-                write: true,
-                ..GrantRequest::default()
-            },
-        )?;
+        grant_writes(&host, "alice", "hostile-write-then-spin", "steps")?;
     }
     killed_mid_write("invoke", dir.path())
 }

@@ -6,9 +6,8 @@
 //! its audit log intact.
 
 use healthplug_host::HostError;
-use healthplug_host::platform::GrantRequest;
 use healthplug_host::registry::DataType;
-use healthplug_tests::{TestHome, example_dir, types_of, write_apple_export};
+use healthplug_tests::{TestHome, example_dir, grant_writes, types_of, write_apple_export};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
@@ -70,15 +69,7 @@ fn count(home: &TestHome, types: &[DataType]) -> anyhow::Result<usize> {
 fn mangled_imports_are_contained(connector: &str, declared: &str, seed: &[u8], name: &str) -> anyhow::Result<()> {
     let home = TestHome::new()?;
     home.install(&example_dir(connector))?;
-    home.grant_with(
-        "ann",
-        connector,
-        GrantRequest {
-            types: types_of(declared),
-            write: true,
-            ..GrantRequest::default()
-        },
-    )?;
+    grant_writes(&home.host, "ann", connector, declared)?;
     let declared = types_of(declared);
     let ungranted: Vec<DataType> = DataType::all().filter(|t| !declared.contains(t)).collect();
     let file = home.path().join(name);

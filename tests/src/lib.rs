@@ -177,3 +177,18 @@ pub fn write_apple_export(out: &mut impl std::io::Write, records: usize) -> std:
     writeln!(out, "</HealthData>")?;
     Ok((steps, hr, workouts))
 }
+
+/// Grants `user` read and write of `types` (comma-separated) for `plugin`,
+/// with the manifest's defaults otherwise.
+pub fn grant_writes(host: &Host, user: &str, plugin: &str, types: &str) -> anyhow::Result<()> {
+    host.grant(
+        user,
+        plugin,
+        &GrantRequest {
+            types: types_of(types),
+            write: true,
+            ..GrantRequest::default()
+        },
+    )?;
+    Ok(())
+}

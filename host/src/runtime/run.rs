@@ -159,6 +159,22 @@ fn classify(err: &wasmtime::Error, limiter_hit: Option<LimitKind>, limits: &Effe
     }
 }
 
+impl<R> Outcome<R> {
+    /// A call that never reached the plugin.
+    fn not_run(failure: RunFailure, call: CallState, started: Instant) -> Outcome<R> {
+        Outcome {
+            value: Err(failure),
+            accesses: Vec::new(),
+            logs: Vec::new(),
+            elapsed: started.elapsed(),
+            host_calls: 0,
+            peak_memory: 0,
+            fuel_used: 0,
+            call,
+        }
+    }
+}
+
 /// Runs `body` against a fresh store for `call`, under `limits`.
 pub fn run<R>(
     runtime: &Runtime,
@@ -168,38 +184,23 @@ pub fn run<R>(
 ) -> Outcome<R> {
     let started = Instant::now();
     let Some(_slot) = runtime.acquire_slot() else {
-        return Outcome {
-            value: Err(RunFailure::Busy {
-                detail: format!(
-                    "all {} instance slots stayed busy for {} s",
-                    runtime.config().pool_slots,
-                    runtime.config().slot_wait.as_secs()
-                ),
-            }),
-            accesses: Vec::new(),
-            logs: Vec::new(),
-            elapsed: started.elapsed(),
-            host_calls: 0,
-            peak_memory: 0,
-            fuel_used: 0,
-            call,
-        };
+        let detail = format!(
+            "all {} instance slots stayed busy for {} s",
+            runtime.config().pool_slots,
+            runtime.config().slot_wait.as_secs()
+        );
+        return Outcome::not_run(RunFailure::Busy { detail }, call, started);
     };
     let engine = match runtime.engine_for(limits.fuel.is_some()) {
         Ok(engine) => engine,
         Err(e) => {
-            return Outcome {
-                value: Err(RunFailure::Trap {
+            return Outcome::not_run(
+                RunFailure::Trap {
                     message: format!("{e:#}"),
-                }),
-                accesses: Vec::new(),
-                logs: Vec::new(),
-                elapsed: started.elapsed(),
-                host_calls: 0,
-                peak_memory: 0,
-                fuel_used: 0,
+                },
                 call,
-            };
+                started,
+            );
         }
     };
     let mut store = Store::new(engine, InvocationState::new(call, limits.clone()));
@@ -210,18 +211,8 @@ pub fn run<R>(
     if let Some(fuel) = limits.fuel
         && let Err(e) = store.set_fuel(fuel)
     {
-        return Outcome {
-            value: Err(RunFailure::Trap {
-                message: format!("setting the fuel budget failed: {e}"),
-            }),
-            accesses: Vec::new(),
-            logs: Vec::new(),
-            elapsed: started.elapsed(),
-            host_calls: 0,
-            peak_memory: 0,
-            fuel_used: 0,
-            call: store.into_data().call,
-        };
+        let message = format!("setting the fuel budget failed: {e}");
+        return Outcome::not_run(RunFailure::Trap { message }, store.into_data().call, started);
     }
     let result = body(&mut store);
     let fuel_used = limits

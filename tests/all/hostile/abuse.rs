@@ -95,13 +95,7 @@ fn exiting_the_process_only_ends_the_invocation() -> anyhow::Result<()> {
 #[test]
 fn a_trap_in_the_middle_of_writes_commits_none_of_them() -> anyhow::Result<()> {
     let arena = Arena::new("trap-writes")?;
-    arena.grant(
-        "steps",
-        GrantRequest {
-            write: true,
-            ..GrantRequest::default()
-        },
-    )?;
+    arena.grant_writes("steps")?;
     let observed = arena.attack("attack", json!({}))?;
     trapped(&observed, "unreachable")?;
     assert_eq!(
@@ -122,13 +116,7 @@ fn a_trap_in_the_middle_of_writes_commits_none_of_them() -> anyhow::Result<()> {
 #[test]
 fn writing_types_not_granted_or_not_declared_is_refused() -> anyhow::Result<()> {
     let arena = Arena::new("write-ungranted")?;
-    arena.grant(
-        "steps",
-        GrantRequest {
-            write: true,
-            ..GrantRequest::default()
-        },
-    )?;
+    arena.grant_writes("steps")?;
     let observed = arena.attack("attack", json!({}))?;
     let out = observed.json()?;
     let writes = out["writes"].as_array().cloned().unwrap_or_default();
@@ -163,13 +151,7 @@ fn a_storage_flood_stops_at_the_quota() -> anyhow::Result<()> {
 }
 
 fn import(arena: &Arena) -> anyhow::Result<Result<healthplug_host::platform::ImportReport, HostError>> {
-    arena.grant(
-        "steps",
-        GrantRequest {
-            write: true,
-            ..GrantRequest::default()
-        },
-    )?;
+    arena.grant_writes("steps")?;
     let file = arena.home.path().join("input.txt");
     std::fs::write(&file, "anything\n")?;
     Ok(arena.home.host.import("alice", &arena.plugin, &file, &json!({})))

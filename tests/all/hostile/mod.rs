@@ -130,6 +130,11 @@ impl Arena {
         )
     }
 
+    /// Grants Alice reading and writing `types` of the hostile plugin.
+    pub fn grant_writes(&self, types: &str) -> anyhow::Result<()> {
+        healthplug_tests::grant_writes(&self.home.host, "alice", &self.plugin, types)
+    }
+
     /// Grants Alice the plugin's `steps` read with the manifest's defaults.
     pub fn grant_steps(&self) -> anyhow::Result<()> {
         self.grant("steps", GrantRequest::default())

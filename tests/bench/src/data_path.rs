@@ -6,12 +6,10 @@
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 
-use healthplug_host::platform::GrantRequest;
 use healthplug_host::runtime::{RuntimeConfig, engine_config};
 use healthplug_host::vault::NewSample;
-use healthplug_tests::{DAY_MS, fixture_dir, now_ms, ty, types_of};
+use healthplug_tests::{DAY_MS, now_ms, ty};
 use serde_json::Value;
 use wasmtime::Engine;
 
@@ -162,10 +160,7 @@ pub fn delivery(report: &mut Report) -> anyhow::Result<()> {
     );
 
     // End to end: the same samples in the encrypted vault.
-    let home = crate::ours::home_on(Arc::new(healthplug_host::runtime::Runtime::new(
-        RuntimeConfig::default(),
-    )?))?;
-    home.install(&fixture_dir("bench-sum"))?;
+    let home = crate::ours::bench_sum_home()?;
     let now = now_ms();
     let samples: Vec<NewSample> = (0..N)
         .map(|i| {
@@ -174,14 +169,6 @@ pub fn delivery(report: &mut Report) -> anyhow::Result<()> {
         })
         .collect();
     home.host.store_samples("bench", "bench", &samples)?;
-    home.host.grant(
-        "bench",
-        "bench-sum",
-        &GrantRequest {
-            types: types_of("steps"),
-            ..GrantRequest::default()
-        },
-    )?;
     let e2e = measure(2, 10, || {
         let _ = home.host.invoke("bench", "bench-sum", "sum", "{}");
     });

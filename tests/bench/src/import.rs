@@ -2,8 +2,7 @@
 //! 100 MB Apple Health export (imported in a child process so its peak
 //! memory is the import's alone).
 
-use healthplug_host::platform::GrantRequest;
-use healthplug_tests::{TestHome, types_of};
+use healthplug_tests::TestHome;
 
 use crate::measure::Report;
 
@@ -12,15 +11,7 @@ use crate::measure::Report;
 pub fn import_child(file: &str) -> anyhow::Result<()> {
     let home = TestHome::new()?;
     home.install(&healthplug_tests::example_dir("apple-health"))?;
-    home.host.grant(
-        "bench",
-        "apple-health",
-        &GrantRequest {
-            types: types_of("steps,heart-rate,workout"),
-            write: true,
-            ..GrantRequest::default()
-        },
-    )?;
+    healthplug_tests::grant_writes(&home.host, "bench", "apple-health", "steps,heart-rate,workout")?;
     let report = home.host.import(
         "bench",
         "apple-health",

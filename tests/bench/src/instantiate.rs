@@ -4,12 +4,11 @@
 
 use std::sync::Arc;
 
-use healthplug_host::platform::GrantRequest;
 use healthplug_host::runtime::{Runtime, RuntimeConfig, run};
-use healthplug_tests::{fixture_dir, types_of};
+use healthplug_tests::fixture_dir;
 
 use crate::measure::{Report, measure};
-use crate::ours::{Prepared, home_on};
+use crate::ours::{Prepared, bench_sum_home, home_on};
 use crate::{bare, fixture_bytes};
 
 /// B1: fresh store + instantiate + drop, ours vs bare.
@@ -56,17 +55,7 @@ pub fn instantiate(report: &mut Report) -> anyhow::Result<()> {
 /// B2: a whole `invoke` (consent check, audit write, log, result) of a
 /// tool that returns at once.
 pub fn invoke(report: &mut Report) -> anyhow::Result<()> {
-    let runtime = Arc::new(Runtime::new(RuntimeConfig::default())?);
-    let home = home_on(runtime)?;
-    home.install(&fixture_dir("bench-sum"))?;
-    home.host.grant(
-        "bench",
-        "bench-sum",
-        &GrantRequest {
-            types: types_of("steps"),
-            ..GrantRequest::default()
-        },
-    )?;
+    let home = bench_sum_home()?;
     let stats = measure(200, 3000, || {
         let _ = home.host.invoke("bench", "bench-sum", "noop", "{}");
     });

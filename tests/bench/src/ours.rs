@@ -81,6 +81,17 @@ impl Prepared {
     }
 }
 
+/// A fresh home on a new default runtime with `bench-sum` installed and
+/// user `bench` granted its steps.
+pub fn bench_sum_home() -> anyhow::Result<healthplug_tests::TestHome> {
+    let home = home_on(Arc::new(Runtime::new(
+        healthplug_host::runtime::RuntimeConfig::default(),
+    )?))?;
+    home.install(&healthplug_tests::fixture_dir("bench-sum"))?;
+    home.grant("bench", "bench-sum", "steps")?;
+    Ok(home)
+}
+
 /// A fresh home on `runtime`.
 pub fn home_on(runtime: Arc<Runtime>) -> anyhow::Result<healthplug_tests::TestHome> {
     healthplug_tests::TestHome::with_runtime(runtime, PlatformPolicy::default())

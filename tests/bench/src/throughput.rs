@@ -6,28 +6,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use healthplug_host::platform::GrantRequest;
 use healthplug_host::runtime::{InvocationState, Runtime, RuntimeConfig};
-use healthplug_tests::{fixture_dir, types_of};
+use healthplug_tests::fixture_dir;
 use serde_json::{Value, json};
 use wasmtime::Store;
 
 use crate::measure::Report;
-use crate::ours::{Prepared, home_on};
+use crate::ours::{Prepared, bench_sum_home, home_on};
 
 /// B8: throughput of `invoke` (no-op tool) from `c` threads.
 pub fn throughput(report: &mut Report) -> anyhow::Result<()> {
-    let runtime = Arc::new(Runtime::new(RuntimeConfig::default())?);
-    let home = Arc::new(home_on(runtime)?);
-    home.install(&fixture_dir("bench-sum"))?;
-    home.host.grant(
-        "bench",
-        "bench-sum",
-        &GrantRequest {
-            types: types_of("steps"),
-            ..GrantRequest::default()
-        },
-    )?;
+    let home = Arc::new(bench_sum_home()?);
     for concurrency in [1usize, 4, 16, 64] {
         let done = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
