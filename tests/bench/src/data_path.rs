@@ -105,10 +105,11 @@ pub fn delivery(report: &mut Report) -> anyhow::Result<()> {
         Ok(stats.p50_ns)
     };
     // The same job on bare wasmtime's defaults: 4 GiB reservations (no
-    // bounds checks), no epoch checks.
-    let bare_engine = bare::engine(false, false)?;
-    let bare_pre = bare::plugin_pre(&bare_engine, &fixture_bytes("bench_sum")?)?;
-    let bare_warm = |n: usize| -> anyhow::Result<f64> {
+    // bounds checks), without and with epoch checks. The second isolates
+    // what wasmtime's epoch interruption costs this loop, policy aside.
+    let bare_warm = |epoch: bool, n: usize| -> anyhow::Result<f64> {
+        let bare_engine = bare::engine(epoch, false)?;
+        let bare_pre = bare::plugin_pre(&bare_engine, &fixture_bytes("bench_sum")?)?;
         let mut store = bare::store(&bare_engine, Some(bare::steps_batch(n)));
         let plugin = bare_pre.instantiate(&mut store)?;
         Ok(measure(10, 300, || {
@@ -116,7 +117,8 @@ pub fn delivery(report: &mut Report) -> anyhow::Result<()> {
         })
         .p50_ns)
     };
-    let bare_sum = per(bare_warm(N)? - bare_warm(0)?);
+    let bare_sum = per(bare_warm(false, N)? - bare_warm(false, 0)?);
+    let bare_epoch_sum = per(bare_warm(true, N)? - bare_warm(true, 0)?);
     // Delivery alone: the guest receives the batch and only counts it.
     let deliver = |n: usize| -> anyhow::Result<f64> {
         let mut store = bare::store(&engine, Some(bare::steps_batch(n)));
@@ -135,6 +137,13 @@ pub fn delivery(report: &mut Report) -> anyhow::Result<()> {
         bare_sum,
         "ns/sample",
         "",
+    );
+    report.add(
+        "B4",
+        "bare wasmtime defaults + epoch interruption: same guest, warm",
+        bare_epoch_sum,
+        "ns/sample",
+        "the epoch check's slow-path call keeps the guest's f64 accumulator in a stack slot",
     );
     report.add(
         "B4",

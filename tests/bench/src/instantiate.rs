@@ -7,7 +7,7 @@ use std::sync::Arc;
 use healthplug_host::runtime::{Runtime, RuntimeConfig, run};
 use healthplug_tests::fixture_dir;
 
-use crate::measure::{Report, measure};
+use crate::measure::{Report, measure, measure_pair};
 use crate::ours::{Prepared, bench_sum_home, home_on};
 use crate::{bare, fixture_bytes};
 
@@ -16,21 +16,26 @@ pub fn instantiate(report: &mut Report) -> anyhow::Result<()> {
     let runtime = Arc::new(Runtime::new(RuntimeConfig::default())?);
     let home = home_on(runtime.clone())?;
     let prep = Prepared::new(&runtime, &fixture_dir("bench-sum"))?;
-    let ours = measure(300, 3000, || {
-        let Ok(call) = prep.call_state(&home.host, None) else {
-            return;
-        };
-        let _ = run(&runtime, &prep.limits, call, |store| {
-            prep.pre.instantiate(store).map(|_| ())
-        })
-        .value;
-    });
     let engine = bare::engine(false, false)?;
     let pre = bare::plugin_pre(&engine, &fixture_bytes("bench_sum")?)?;
-    let bare = measure(300, 3000, || {
-        let mut store = bare::store(&engine, None);
-        let _ = pre.instantiate(&mut store);
-    });
+    let (ours, bare) = measure_pair(
+        300,
+        10,
+        500,
+        || {
+            let Ok(call) = prep.call_state(&home.host, None) else {
+                return;
+            };
+            let _ = run(&runtime, &prep.limits, call, |store| {
+                prep.pre.instantiate(store).map(|_| ())
+            })
+            .value;
+        },
+        || {
+            let mut store = bare::store(&engine, None);
+            let _ = pre.instantiate(&mut store);
+        },
+    );
     report.add(
         "B1",
         "instantiate, bare wasmtime (pooling, InstancePre)",

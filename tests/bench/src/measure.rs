@@ -32,6 +32,34 @@ pub fn measure(warmup: usize, runs: usize, mut f: impl FnMut()) -> Stats {
     stats(&mut times)
 }
 
+/// Times `a` and `b` in alternating rounds (`rounds` × `runs` each, after
+/// `warmup` of each), so a machine that speeds up or slows down during
+/// the run (turbo, a noisy neighbour) skews neither side of a ratio.
+pub fn measure_pair(
+    warmup: usize,
+    rounds: usize,
+    runs: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (Stats, Stats) {
+    for _ in 0..warmup {
+        a();
+        b();
+    }
+    let mut times_a: Vec<f64> = Vec::with_capacity(rounds * runs);
+    let mut times_b: Vec<f64> = Vec::with_capacity(rounds * runs);
+    for _ in 0..rounds {
+        for (f, times) in [(&mut a as &mut dyn FnMut(), &mut times_a), (&mut b, &mut times_b)] {
+            for _ in 0..runs {
+                let t = Instant::now();
+                f();
+                times.push(t.elapsed().as_nanos() as f64);
+            }
+        }
+    }
+    (stats(&mut times_a), stats(&mut times_b))
+}
+
 /// Statistics of `times` (ns), sorting them.
 pub fn stats(times: &mut [f64]) -> Stats {
     times.sort_by(f64::total_cmp);
