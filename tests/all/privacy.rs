@@ -113,6 +113,7 @@ fn no_canary_is_readable_anywhere_under_the_home() -> anyhow::Result<()> {
         found.is_empty(),
         "plaintext canaries on disk after scanning {files} files, {bytes} bytes: {found:#?}"
     );
+    println!("canary scan: {files} files, {bytes} bytes under the home, no plaintext canary; control: 2 of 2 found");
     Ok(())
 }
 

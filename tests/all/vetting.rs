@@ -200,6 +200,12 @@ fn the_report_flags_the_risks_of_each_example() -> anyhow::Result<()> {
     assert!(fhir.contains(&(Severity::Medium, "write-access".into())), "{fhir:?}");
     let sync = flags("cloud-sync")?;
     assert!(sync.contains(&(Severity::Medium, "write-access".into())), "{sync:?}");
+    assert!(sync.contains(&(Severity::Low, "network-egress".into())), "{sync:?}");
+    assert!(sync.contains(&(Severity::Low, "persistent-storage".into())), "{sync:?}");
+    assert!(
+        !sync.iter().any(|(_, f)| f == "health-reads-with-egress"),
+        "cloud-sync reads nothing: {sync:?}"
+    );
     // A plugin that reads health data and reaches the network, with a wide
     // wildcard and a vague purpose, is flagged on each count.
     let dir = probe_dir(|m| {
@@ -220,6 +226,10 @@ fn the_report_flags_the_risks_of_each_example() -> anyhow::Result<()> {
     ] {
         assert!(ids.contains(&flag), "{flag} missing from {ids:?}");
     }
+    assert!(
+        !ids.contains(&"network-egress"),
+        "reads with egress is flagged once, as the high risk: {ids:?}"
+    );
     assert_eq!(report.risks[0].severity, Severity::High, "most serious first");
     Ok(())
 }

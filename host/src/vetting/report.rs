@@ -113,7 +113,7 @@ fn purpose_risks(out: &mut Vec<Risk>, what: &str, purpose: &str) {
 }
 
 /// Risk flags of a manifest and its static check.
-pub fn risks(manifest: &Manifest, check: &ImportCheck) -> Vec<Risk> {
+pub fn risks(manifest: &Manifest, check: &ImportCheck, limits: &EffectiveLimits) -> Vec<Risk> {
     let mut out = Vec::new();
     let requests = manifest.type_requests();
     let clinical: Vec<&str> = requests
@@ -137,6 +137,29 @@ pub fn risks(manifest: &Manifest, check: &ImportCheck) -> Vec<Risk> {
             severity: Severity::High,
             flag: "health-reads-with-egress".into(),
             message: format!("reads {} and can send data to {}", reads.join(", "), hosts.join(", ")),
+        });
+    }
+    if let Some(net) = &manifest.network
+        && reads.is_empty()
+    {
+        let hosts: Vec<String> = net.allow.iter().map(ToString::to_string).collect();
+        out.push(Risk {
+            severity: Severity::Low,
+            flag: "network-egress".into(),
+            message: format!(
+                "can reach {}; it reads no health data, so it can send only what it fetched or stored itself",
+                hosts.join(", ")
+            ),
+        });
+    }
+    if manifest.storage.is_some() {
+        out.push(Risk {
+            severity: Severity::Low,
+            flag: "persistent-storage".into(),
+            message: format!(
+                "keeps up to {} bytes in {} keys between invocations (sealed, per user; deleted on revoke)",
+                limits.storage_bytes, limits.storage_keys
+            ),
         });
     }
     let writes: Vec<&str> = requests.iter().filter(|r| r.write).map(|r| r.data_type.id()).collect();
@@ -265,9 +288,10 @@ pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result
                 matches: Err(e.to_string()),
             },
         });
+    let limits = EffectiveLimits::resolve(&manifest.limits, manifest.storage.as_ref(), platform, manifest.world);
     Ok(ReviewReport {
-        limits: EffectiveLimits::resolve(&manifest.limits, manifest.storage.as_ref(), platform, manifest.world),
-        risks: risks(&manifest, &check),
+        risks: risks(&manifest, &check, &limits),
+        limits,
         manifest,
         component_sha256,
         component_bytes: bytes.len(),
