@@ -2,6 +2,7 @@
 //! asks for and why, and its resource limits. Parsed strictly: unknown keys
 //! and unknown types are errors naming the file, line and key.
 
+mod error;
 mod parse;
 #[cfg(test)]
 mod properties;
@@ -13,7 +14,7 @@ use serde::Serialize;
 use crate::consent::{Fields, Granularity, TypeRequest};
 use crate::registry::DataType;
 
-pub use parse::ManifestError;
+pub use error::ManifestError;
 
 /// The file name of a manifest inside a plugin directory.
 pub const MANIFEST_FILE: &str = "healthplug.toml";

@@ -2,56 +2,16 @@
 //! that name the file, line, column and key.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::error::{Locator, ManifestError, key_at, toml_message};
 use super::{Manifest, ManifestLimits, NetworkRequest, ReadRequest, StorageRequest, World, WriteRequest};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
-
-/// A manifest that cannot be used, and where it is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ManifestError {
-    /// The manifest file.
-    pub path: PathBuf,
-    /// 1-based line (0 when unknown).
-    pub line: usize,
-    /// 1-based column (0 when unknown).
-    pub column: usize,
-    /// The key at fault (`plugin.id`, `read[1].types`), empty if unknown.
-    pub key: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if self.line > 0 {
-            write!(f, ":{}:{}", self.line, self.column)?;
-        }
-        if !self.key.is_empty() {
-            write!(f, ": `{}`", self.key)?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl ManifestError {
-    pub(super) fn io(path: &Path, e: &std::io::Error) -> ManifestError {
-        ManifestError {
-            path: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            key: String::new(),
-            message: format!("cannot read the manifest: {e}"),
-        }
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,69 +99,6 @@ struct RawLimits {
     timeout_ms: Option<Spanned<i64>>,
     #[serde(default)]
     fuel: Option<Spanned<i64>>,
-}
-
-/// Turns byte offsets into line/column and builds errors.
-struct Locator<'a> {
-    source: &'a str,
-    path: &'a Path,
-}
-
-impl Locator<'_> {
-    fn error(&self, span: Option<Range<usize>>, key: &str, message: impl Into<String>) -> ManifestError {
-        let (line, column) = match span {
-            Some(span) => {
-                let start = span.start.min(self.source.len());
-                let before = &self.source[..start];
-                let line = before.matches('\n').count() + 1;
-                let column = before.rfind('\n').map_or(start, |nl| start - nl - 1) + 1;
-                (line, column)
-            }
-            None => (0, 0),
-        };
-        ManifestError {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            key: key.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-/// The toml error message without toml's own position preamble.
-fn toml_message(e: &toml::de::Error) -> String {
-    let message = e.message().trim().to_string();
-    if message.starts_with("unknown field") {
-        format!("{message}: unknown keys are not allowed")
-    } else {
-        message
-    }
-}
-
-/// Guesses the key a toml error is about from the source line it points at.
-fn key_at(source: &str, span: &Option<Range<usize>>) -> String {
-    let Some(span) = span else { return String::new() };
-    let start = span.start.min(source.len());
-    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line = source[line_start..].lines().next().unwrap_or("");
-    let section = source[..line_start]
-        .lines()
-        .rev()
-        .find_map(|l| {
-            let l = l.trim();
-            l.starts_with('[')
-                .then(|| l.trim_matches(|c| c == '[' || c == ']').to_string())
-        })
-        .unwrap_or_default();
-    let key = line.split('=').next().unwrap_or("").trim();
-    if line.trim_start().starts_with('[') || key.is_empty() {
-        section
-    } else if section.is_empty() {
-        key.to_string()
-    } else {
-        format!("{section}.{key}")
-    }
 }
 
 pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError> {

@@ -162,6 +162,17 @@ pub struct InsertReport {
     pub duplicates: u64,
 }
 
+impl InsertReport {
+    /// Counts one sample: stored, or skipped as already present.
+    fn count(&mut self, stored: bool) {
+        if stored {
+            self.inserted += 1;
+        } else {
+            self.duplicates += 1;
+        }
+    }
+}
+
 fn aad(user_id: i64, ty: DataType, start: i64, end: i64) -> Vec<u8> {
     format!("sample:{user_id}:{}:{start}:{end}", ty.code()).into_bytes()
 }
@@ -261,11 +272,7 @@ pub(crate) fn insert(
             r.digest.as_slice(),
             r.payload
         ])?;
-        if n == 1 {
-            report.inserted += 1;
-        } else {
-            report.duplicates += 1;
-        }
+        report.count(n == 1);
     }
     Ok(report)
 }
@@ -304,11 +311,7 @@ pub(crate) fn stage(
             r.payload,
             staged_ms
         ])?;
-        if n == 1 {
-            report.inserted += 1;
-        } else {
-            report.duplicates += 1;
-        }
+        report.count(n == 1);
     }
     Ok(report)
 }

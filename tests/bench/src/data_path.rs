@@ -107,18 +107,21 @@ pub fn delivery(report: &mut Report) -> anyhow::Result<()> {
     // The same job on bare wasmtime's defaults: 4 GiB reservations (no
     // bounds checks), without and with epoch checks. The second isolates
     // what wasmtime's epoch interruption costs this loop, policy aside.
-    let bare_warm = |epoch: bool, n: usize| -> anyhow::Result<f64> {
+    let bare_per_sample = |epoch: bool| -> anyhow::Result<f64> {
         let bare_engine = bare::engine(epoch, false)?;
         let bare_pre = bare::plugin_pre(&bare_engine, &fixture_bytes("bench_sum")?)?;
-        let mut store = bare::store(&bare_engine, Some(bare::steps_batch(n)));
-        let plugin = bare_pre.instantiate(&mut store)?;
-        Ok(measure(10, 300, || {
-            let _ = plugin.call_invoke(&mut store, "sum", "{}");
-        })
-        .p50_ns)
+        let warm = |n: usize| -> anyhow::Result<f64> {
+            let mut store = bare::store(&bare_engine, Some(bare::steps_batch(n)));
+            let plugin = bare_pre.instantiate(&mut store)?;
+            Ok(measure(10, 300, || {
+                let _ = plugin.call_invoke(&mut store, "sum", "{}");
+            })
+            .p50_ns)
+        };
+        Ok(per(warm(N)? - warm(0)?))
     };
-    let bare_sum = per(bare_warm(false, N)? - bare_warm(false, 0)?);
-    let bare_epoch_sum = per(bare_warm(true, N)? - bare_warm(true, 0)?);
+    let bare_sum = bare_per_sample(false)?;
+    let bare_epoch_sum = bare_per_sample(true)?;
     // Delivery alone: the guest receives the batch and only counts it.
     let deliver = |n: usize| -> anyhow::Result<f64> {
         let mut store = bare::store(&engine, Some(bare::steps_batch(n)));
