@@ -24,7 +24,7 @@ fn run() -> Result<(), String> {
         plugins.clone(),
         manifest_dir.join("build"),
     ]);
-    wasm_workspace::ensure_wasm_target()?;
+    wasm_workspace::ensure_wasm_target(&plugins)?;
     let target_dir = wasm_workspace::outer_target_dir()?.join("wasm");
     let wasm_dir = wasm_workspace::build_workspace(&plugins, &target_dir)?;
     println!("cargo:rustc-env=HEALTHPLUG_PLUGINS_DIR={}", plugins.display());

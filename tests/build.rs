@@ -23,7 +23,7 @@ fn run() -> Result<(), String> {
         fixtures.clone(),
         root.join("host/build"),
     ]);
-    wasm_workspace::ensure_wasm_target()?;
+    wasm_workspace::ensure_wasm_target(&fixtures)?;
     let target_dir = wasm_workspace::outer_target_dir()?.join("wasm");
     let wasm_dir = wasm_workspace::build_workspace(&fixtures, &target_dir)?;
     println!("cargo:rustc-env=HEALTHPLUG_FIXTURES_DIR={}", fixtures.display());

@@ -3,10 +3,14 @@
 //! connectors) and `tests/build.rs` (the test fixtures) through `#[path]`.
 //!
 //! The nested cargo runs with a clean environment (no wrapper, no outer
-//! target or flags), into its own target directory, so the host build and
-//! the plugin build never share locks or flags. The `wasm32-wasip2` target is
-//! installed with rustup when the toolchain lacks it: rustup does not install
-//! a toolchain file's targets during `cargo build`.
+//! target, flags or sanitizers), into its own target directory, so the host
+//! build and the plugin build never share locks or flags. It always runs on
+//! the toolchain pinned in `rust-toolchain.toml`, whatever toolchain runs the
+//! outer build: `cargo +nightly fuzz` builds the host with nightly, which has
+//! no `wasm32-wasip2` here, while the plugins keep building with the pinned
+//! stable one. The `wasm32-wasip2` target is installed with rustup when that
+//! toolchain lacks it: rustup does not install a toolchain file's targets
+//! during `cargo build`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -28,21 +32,57 @@ pub fn outer_target_dir() -> BuildResult<PathBuf> {
         .ok_or_else(|| format!("no cargo target directory above {}", out_dir.display()))
 }
 
-/// Installs the wasm target into the active toolchain if it is missing.
-pub fn ensure_wasm_target() -> BuildResult<()> {
+/// The toolchain channel pinned by the `rust-toolchain.toml` at or above
+/// `dir`, if there is one.
+pub fn pinned_toolchain(dir: &Path) -> Option<String> {
+    let file = dir.ancestors().map(|d| d.join("rust-toolchain.toml")).find(|f| f.is_file())?;
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "channel").then(|| value.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Whether the `rustup` proxy can be run.
+fn have_rustup() -> bool {
+    Command::new("rustup").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// A command running `tool` (`cargo` or `rustc`) of the pinned toolchain:
+/// through `rustup run <channel>` when rustup and a pin exist, else the
+/// outer build's own (`fallback`).
+fn toolchain_command(tool: &str, pin: Option<&str>, fallback: &str) -> Command {
+    match pin {
+        Some(channel) if have_rustup() => {
+            let mut cmd = Command::new("rustup");
+            cmd.args(["run", channel, tool]).env_remove("RUSTUP_TOOLCHAIN");
+            cmd
+        }
+        _ => Command::new(fallback),
+    }
+}
+
+/// Installs the wasm target into the pinned toolchain (the toolchain
+/// building `workspace`) if it is missing.
+pub fn ensure_wasm_target(workspace: &Path) -> BuildResult<()> {
+    let pin = pinned_toolchain(workspace);
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
-    let output = Command::new(&rustc)
+    let output = toolchain_command("rustc", pin.as_deref(), &rustc)
         .args(["--print", "sysroot"])
         .output()
-        .map_err(|e| format!("running {rustc} --print sysroot: {e}"))?;
+        .map_err(|e| format!("running rustc --print sysroot: {e}"))?;
     let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_string();
     let lib = Path::new(&sysroot).join("lib/rustlib").join(WASM_TARGET).join("lib");
     if lib.is_dir() {
         return Ok(());
     }
     println!("cargo:warning=installing the {WASM_TARGET} target with rustup");
-    let status = Command::new("rustup")
-        .args(["target", "add", WASM_TARGET])
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", WASM_TARGET]).env_remove("RUSTUP_TOOLCHAIN");
+    if let Some(channel) = &pin {
+        add.args(["--toolchain", channel]);
+    }
+    let status = add
         .status()
         .map_err(|e| format!("the {WASM_TARGET} target is missing and rustup could not run ({e}); install it with `rustup target add {WASM_TARGET}`"))?;
     if status.success() {
@@ -63,7 +103,7 @@ pub fn rerun_if_changed(paths: &[PathBuf]) {
 /// `target_dir`, returning the directory holding the `.wasm` files.
 pub fn build_workspace(workspace: &Path, target_dir: &Path) -> BuildResult<PathBuf> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = toolchain_command("cargo", pinned_toolchain(workspace).as_deref(), &cargo);
     cmd.current_dir(workspace)
         .args(["build", "--release", "--workspace", "--target", WASM_TARGET])
         .arg("--target-dir")
@@ -80,6 +120,8 @@ pub fn build_workspace(workspace: &Path, target_dir: &Path) -> BuildResult<PathB
             || matches!(
                 key.as_str(),
                 "RUSTC"
+                    | "RUSTUP_TOOLCHAIN"
+                    | "RUSTC_BOOTSTRAP"
                     | "RUSTC_WRAPPER"
                     | "RUSTC_WORKSPACE_WRAPPER"
                     | "RUSTFLAGS"
