@@ -38,6 +38,11 @@ impl Samples {
         self.batch.more
     }
 
+    /// The cursor of the next page (see [`Query::after`](crate::health::Query::after)).
+    pub fn next_cursor(&self) -> u64 {
+        self.batch.next_cursor
+    }
+
     /// The value column, when the `value` field is present.
     pub fn values(&self) -> Option<&[f64]> {
         self.batch.values.as_deref()
@@ -155,6 +160,19 @@ impl<'a> Sample<'a> {
     pub fn notes(&self) -> Option<&'a str> {
         column_str(self.batch.notes.as_ref(), self.index)
     }
+
+    /// Who stored the sample: the connector or plugin id the host recorded
+    /// (present with `source-name`). Unlike the source name, the writer
+    /// cannot choose it.
+    pub fn origin(&self) -> Option<&'a str> {
+        column_str(self.batch.origins.as_ref(), self.index)
+    }
+
+    /// The user's UTC offset at the sample's start, in seconds east of UTC
+    /// (present with `time`).
+    pub fn utc_offset(&self) -> Option<i32> {
+        self.batch.utc_offsets.as_ref()?.get(self.index).copied()
+    }
 }
 
 /// Aggregates computed by the host, one row per (type, bucket).
@@ -168,8 +186,10 @@ pub struct Aggregates {
 pub struct Aggregate {
     /// The data type.
     pub data_type: Option<DataType>,
-    /// Start of the bucket.
+    /// Start of the bucket (a local hour or day of the user).
     pub bucket_start: Timestamp,
+    /// The user's UTC offset at the bucket's start, seconds east of UTC.
+    pub utc_offset: i32,
     /// Number of samples in the bucket.
     pub count: u32,
     /// Sum of the values.
@@ -208,6 +228,7 @@ impl Aggregates {
         (0..self.len()).map(move |i| Aggregate {
             data_type: b.type_codes.get(i).and_then(|c| DataType::from_code(*c)),
             bucket_start: Timestamp::from_millis(b.bucket_starts.get(i).copied().unwrap_or(0)),
+            utc_offset: b.utc_offsets.get(i).copied().unwrap_or(0),
             count: b.counts.get(i).copied().unwrap_or(0),
             sum: b.sums.get(i).copied().unwrap_or(f64::NAN),
             mean: b.means.get(i).copied().unwrap_or(f64::NAN),

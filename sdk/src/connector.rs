@@ -269,7 +269,6 @@ impl Writer {
         }
         let r = crate::write::write(&self.pending)?;
         self.written.accepted += r.accepted;
-        self.written.duplicates += r.duplicates;
         self.pending.clear();
         Ok(())
     }

@@ -67,7 +67,7 @@ pub fn query(types: impl IntoIterator<Item = DataType>) -> Query {
         end: Timestamp::from_millis(end.millis().saturating_add(1)),
         fields: Fields::VALUE | Fields::UNIT | Fields::TIME,
         limit: 0,
-        offset: 0,
+        cursor: 0,
     }
 }
 
@@ -80,7 +80,7 @@ pub struct Query {
     end: Timestamp,
     fields: Fields,
     limit: u32,
-    offset: u32,
+    cursor: u64,
 }
 
 impl Query {
@@ -112,10 +112,25 @@ impl Query {
         self
     }
 
-    /// Skip the first `offset` matching samples.
-    pub fn offset(mut self, offset: u32) -> Query {
-        self.offset = offset;
+    /// Continues after a previous page: pass [`Samples::next_cursor`] of
+    /// the batch before (see [`Query::pages`] for the whole walk).
+    pub fn after(mut self, cursor: u64) -> Query {
+        self.cursor = cursor;
         self
+    }
+
+    /// Runs the query page by page until nothing more matches, handing each
+    /// page to `each`; stops at the first error.
+    pub fn pages(&self, mut each: impl FnMut(&Samples)) -> Result<(), Error> {
+        let mut query = self.clone();
+        loop {
+            let page = query.fetch()?;
+            each(&page);
+            if !page.has_more() {
+                return Ok(());
+            }
+            query.cursor = page.next_cursor();
+        }
     }
 
     /// Runs the query.
@@ -126,7 +141,7 @@ impl Query {
             end: self.end.millis(),
             fields: self.fields,
             limit: self.limit,
-            offset: self.offset,
+            cursor: self.cursor,
         };
         wit::query(&q).map(Samples::new).map_err(Error::from)
     }
@@ -134,11 +149,15 @@ impl Query {
 
 /// Starts an aggregate query for `types` (daily buckets over the last 30
 /// days by default).
+///
+/// Buckets are the user's local hours and days. The host snaps the range
+/// to whole buckets, dropping a bucket the range covers only in part, so a
+/// range may simply start inside the day before the first one wanted.
 pub fn aggregate(types: impl IntoIterator<Item = DataType>) -> AggregateQuery {
     let end = Timestamp::now();
     AggregateQuery {
         types: types.into_iter().collect(),
-        start: end.days_before(30).start_of_day(),
+        start: end.days_before(30),
         end: Timestamp::from_millis(end.millis().saturating_add(1)),
         bucket: Granularity::Daily,
     }
@@ -161,16 +180,19 @@ impl AggregateQuery {
         self
     }
 
-    /// Daily (UTC) buckets.
+    /// Daily buckets (the user's local calendar days).
     pub fn daily(mut self) -> AggregateQuery {
         self.bucket = Granularity::Daily;
         self
     }
 
-    /// The last `days` whole UTC days, today included, up to now.
+    /// The last `days` local days, today (in progress) included.
+    ///
+    /// The range starts exactly `days` × 24 hours ago, inside the local day
+    /// before the first one wanted: the host drops that partial day.
     pub fn last_days(mut self, days: u32) -> AggregateQuery {
         let now = Timestamp::now();
-        self.start = now.start_of_day().days_before(days.saturating_sub(1));
+        self.start = now.days_before(days);
         self.end = Timestamp::from_millis(now.millis().saturating_add(1));
         self
     }

@@ -127,10 +127,10 @@ impl NewSample {
 /// What writing did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteReport {
-    /// Samples accepted.
+    /// Samples accepted (every sample handed over; exact duplicates of
+    /// what the user already holds are skipped by the host without telling
+    /// the plugin).
     pub accepted: u64,
-    /// Samples already stored, skipped.
-    pub duplicates: u64,
 }
 
 #[derive(Default)]
@@ -217,7 +217,6 @@ pub fn write(samples: &[NewSample]) -> Result<WriteReport, Error> {
     for chunk in samples.chunks(MAX_BATCH) {
         let r = wit::write(&encode(chunk)).map_err(Error::from)?;
         report.accepted += u64::from(r.accepted);
-        report.duplicates += u64::from(r.duplicates);
     }
     Ok(report)
 }

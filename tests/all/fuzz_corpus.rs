@@ -46,3 +46,34 @@ fn connector_seeds() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn planner_seeds() {
+    use healthplug_tests::fuzz_planner::planner;
+    planner(&[]);
+    planner(&[0xff; 64]);
+    let mut seed = vec![0u8, 0x7f, 2, 0, 1, 0x7f, 1];
+    seed.extend(0i64.to_le_bytes());
+    seed.extend(i64::MIN.to_le_bytes());
+    seed.extend(i64::MAX.to_le_bytes());
+    planner(&seed);
+    // Every zone, granularity and field set over a few hostile ranges.
+    for zone in 0..6u8 {
+        for g in 0..3u8 {
+            for fields in [0u8, 1, 4, 5, 0x7f] {
+                for (start, end) in [
+                    (i64::MIN, i64::MAX),
+                    (-1, 0),
+                    (1_772_900_000_000, 1_772_900_000_001),
+                    (i64::MAX - 1, i64::MAX),
+                ] {
+                    let mut s = vec![10, fields, g, 3, zone, 0x7f, g];
+                    s.extend(1_790_000_000_000i64.to_le_bytes());
+                    s.extend(start.to_le_bytes());
+                    s.extend(end.to_le_bytes());
+                    planner(&s);
+                }
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@ use healthplug_host::runtime::{Runtime, RuntimeConfig};
 use serde_json::Value;
 
 pub mod fuzz;
+pub mod fuzz_planner;
 pub mod https;
 
 /// The directory of a fixture plugin in `tests/fixtures/`.

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use crate::bindings::healthplug::plugin::health_data::AggregateBatch;
 use crate::bindings::healthplug::plugin::types::{CodingColumn, SampleBatch, StringColumn};
-use crate::consent::Fields;
-use crate::vault::StoredSample;
+use crate::consent::{Calendar, Fields};
+use crate::vault::{SamplePayload, StoredSample};
 
 use super::convert::to_wit_fields;
 
@@ -54,19 +54,24 @@ impl StringColumnBuilder {
     }
 }
 
-/// Assembles a sample batch from rows (already sorted and limited),
-/// holding only the columns of `fields`.
-pub fn sample_batch(rows: &[StoredSample], fields: Fields, more: bool) -> SampleBatch {
+fn payload(r: &StoredSample) -> Option<&SamplePayload> {
+    r.payload.as_ref()
+}
+
+/// Assembles a sample batch from rows (already ordered and limited),
+/// holding only the columns of `fields`; `page` is (more, next cursor).
+pub fn sample_batch(rows: &[StoredSample], fields: Fields, calendar: &Calendar, page: (bool, u64)) -> SampleBatch {
     let n = rows.len();
     let has = |f| fields.contains(f);
     let type_codes = rows.iter().map(|r| r.data_type.code()).collect();
-    let (start_times, end_times) = if has(Fields::TIME) {
+    let (start_times, end_times, utc_offsets) = if has(Fields::TIME) {
         (
             Some(rows.iter().map(|r| r.start_ms).collect()),
             Some(rows.iter().map(|r| r.end_ms).collect()),
+            Some(rows.iter().map(|r| calendar.offset_seconds(r.start_ms)).collect()),
         )
     } else {
-        (None, None)
+        (None, None, None)
     };
     let values = has(Fields::VALUE).then(|| {
         rows.iter()
@@ -82,33 +87,17 @@ pub fn sample_batch(rows: &[StoredSample], fields: Fields, more: bool) -> Sample
             b.finish()
         })
     };
-    let units = string_column(Fields::UNIT, &|r| r.payload.as_ref().map(|p| p.unit.as_str()));
-    let codings = has(Fields::VALUE).then(|| {
-        let mut systems = StringColumnBuilder::with_capacity(n);
-        let mut codes = StringColumnBuilder::with_capacity(n);
-        let mut displays = StringColumnBuilder::with_capacity(n);
-        for r in rows {
-            let coding = r.payload.as_ref().and_then(|p| p.coding.as_ref());
-            systems.push(coding.map(|c| c.system.as_str()));
-            codes.push(coding.map(|c| c.code.as_str()));
-            displays.push(coding.map(|c| c.display.as_str()));
-        }
-        CodingColumn {
-            systems: systems.finish(),
-            codes: codes.finish(),
-            displays: displays.finish(),
-        }
-    });
+    let units = string_column(Fields::UNIT, &|r| payload(r).map(|p| p.unit.as_str()));
+    let codings = has(Fields::VALUE).then(|| coding_column(rows));
     let source_names = string_column(Fields::SOURCE_NAME, &|r| {
-        r.payload.as_ref().and_then(|p| p.source_name.as_deref())
+        payload(r).and_then(|p| p.source_name.as_deref())
     });
-    let devices = string_column(Fields::DEVICE, &|r| {
-        r.payload.as_ref().and_then(|p| p.device.as_deref())
+    let origins = string_column(Fields::SOURCE_NAME, &|r| {
+        payload(r).map(|p| p.provenance.origin.as_str())
     });
-    let metadata = string_column(Fields::METADATA, &|r| {
-        r.payload.as_ref().and_then(|p| p.metadata.as_deref())
-    });
-    let notes = string_column(Fields::NOTES, &|r| r.payload.as_ref().and_then(|p| p.notes.as_deref()));
+    let devices = string_column(Fields::DEVICE, &|r| payload(r).and_then(|p| p.device.as_deref()));
+    let metadata = string_column(Fields::METADATA, &|r| payload(r).and_then(|p| p.metadata.as_deref()));
+    let notes = string_column(Fields::NOTES, &|r| payload(r).and_then(|p| p.notes.as_deref()));
     SampleBatch {
         type_codes,
         start_times,
@@ -120,8 +109,29 @@ pub fn sample_batch(rows: &[StoredSample], fields: Fields, more: bool) -> Sample
         devices,
         metadata,
         notes,
+        origins,
+        utc_offsets,
         fields: to_wit_fields(fields),
-        more,
+        more: page.0,
+        next_cursor: page.1,
+    }
+}
+
+fn coding_column(rows: &[StoredSample]) -> CodingColumn {
+    let n = rows.len();
+    let mut systems = StringColumnBuilder::with_capacity(n);
+    let mut codes = StringColumnBuilder::with_capacity(n);
+    let mut displays = StringColumnBuilder::with_capacity(n);
+    for r in rows {
+        let coding = r.payload.as_ref().and_then(|p| p.coding.as_ref());
+        systems.push(coding.map(|c| c.system.as_str()));
+        codes.push(coding.map(|c| c.code.as_str()));
+        displays.push(coding.map(|c| c.display.as_str()));
+    }
+    CodingColumn {
+        systems: systems.finish(),
+        codes: codes.finish(),
+        displays: displays.finish(),
     }
 }
 
@@ -142,23 +152,24 @@ pub struct Bucket {
     pub max: f64,
 }
 
-/// Aggregates the values of `rows` (one type, sorted by start) into buckets
-/// of `bucket_ms`, appending rows to `out`.
-pub fn aggregate_rows(rows: &[StoredSample], bucket_ms: i64, out: &mut Vec<Bucket>) {
-    for r in rows {
-        let Some(value) = r.payload.as_ref().and_then(|p| p.value) else {
-            continue;
-        };
-        let start = r.start_ms.div_euclid(bucket_ms) * bucket_ms;
-        match out.last_mut() {
-            Some(b) if b.start_ms == start && b.type_code == r.data_type.code() => {
-                b.count += 1;
+/// Folds values, in (type, time) order, into buckets.
+#[derive(Default)]
+pub struct Aggregator {
+    buckets: Vec<Bucket>,
+}
+
+impl Aggregator {
+    /// Adds one value of type `type_code` to the bucket starting at `start`.
+    pub fn push(&mut self, type_code: u8, start: i64, value: f64) {
+        match self.buckets.last_mut() {
+            Some(b) if b.start_ms == start && b.type_code == type_code => {
+                b.count = b.count.saturating_add(1);
                 b.sum += value;
                 b.min = b.min.min(value);
                 b.max = b.max.max(value);
             }
-            _ => out.push(Bucket {
-                type_code: r.data_type.code(),
+            _ => self.buckets.push(Bucket {
+                type_code,
                 start_ms: start,
                 count: 1,
                 sum: value,
@@ -167,10 +178,20 @@ pub fn aggregate_rows(rows: &[StoredSample], bucket_ms: i64, out: &mut Vec<Bucke
             }),
         }
     }
+
+    /// Rows so far.
+    pub fn len(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// The rows.
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.buckets
+    }
 }
 
 /// The finished aggregate batch.
-pub fn aggregate_batch(buckets: &[Bucket]) -> AggregateBatch {
+pub fn aggregate_batch(buckets: &[Bucket], calendar: &Calendar) -> AggregateBatch {
     let mut units = StringColumnBuilder::with_capacity(buckets.len());
     for b in buckets {
         units.push(crate::registry::DataType::from_code(b.type_code).map(|t| t.info().unit));
@@ -178,6 +199,7 @@ pub fn aggregate_batch(buckets: &[Bucket]) -> AggregateBatch {
     AggregateBatch {
         type_codes: buckets.iter().map(|b| b.type_code).collect(),
         bucket_starts: buckets.iter().map(|b| b.start_ms).collect(),
+        utc_offsets: buckets.iter().map(|b| calendar.offset_seconds(b.start_ms)).collect(),
         counts: buckets.iter().map(|b| b.count).collect(),
         sums: buckets.iter().map(|b| b.sum).collect(),
         means: buckets.iter().map(|b| b.sum / f64::from(b.count.max(1))).collect(),

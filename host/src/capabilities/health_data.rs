@@ -1,8 +1,14 @@
-//! Host side of the `health-data` interface: grants, queries and
-//! aggregates, each re-checked against the user's consent on every call.
+//! Host side of the `health-data` interface: grants, queries, aggregates
+//! and writes, each re-checked against the user's consent on every call.
 //!
-//! The outer `wasmtime::Result` is a host fault (trap); the inner `Result`
-//! is what the plugin sees: `not-granted` for a refusal, never a trap.
+//! Every host call first checks the invocation's deadline (the epoch
+//! deadline interrupts wasm, never host code) and its host-call budget.
+//! Every delivery is audited *before* the data is handed over: when the
+//! audit log cannot be written the call fails (closed), never delivers
+//! unaudited. The outer `wasmtime::Result` is a host fault (trap); the
+//! inner `Result` is what the plugin sees: `not-granted` for a refusal.
+
+use std::time::Instant;
 
 use crate::bindings::healthplug::plugin::health_data::{
     AggregateBatch, AggregateQuery, Host, NewSamples, SampleQuery, WriteReport,
@@ -10,18 +16,15 @@ use crate::bindings::healthplug::plugin::health_data::{
 use crate::bindings::healthplug::plugin::types::{self as wit, SampleBatch, TypeGrant};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
-use crate::runtime::{Access, AccessOutcome, InvocationState};
-use crate::vault::{AuditEvent, AuditKind, Origin, StoredSample, audit, now_ms, samples};
+use crate::runtime::{Access, AccessOutcome, InvocationState, LimitKind};
+use crate::vault::{AuditEvent, AuditKind, Origin, audit, now_ms, samples};
 
-use super::columns::{Bucket, aggregate_batch, aggregate_rows, sample_batch};
-use super::convert::{
-    from_wit_fields, from_wit_granularity, from_wit_type, to_wit_denial, to_wit_fields, to_wit_granularity, to_wit_type,
-};
-use super::plan::{Plan, PlanError, plan};
+use super::convert::{from_wit_type, to_wit_denial, to_wit_fields, to_wit_granularity, to_wit_type};
+use super::plan::{Plan, PlanError, Request, plan};
 use super::writes;
 
 /// The error shown to a plugin when the host's own storage fails.
-fn unavailable(e: &anyhow::Error) -> wit::Error {
+pub(super) fn unavailable(e: &anyhow::Error) -> wit::Error {
     eprintln!("healthplug: vault error during a host call: {e:#}");
     wit::Error::Unavailable("the health data store is unavailable; try again later".into())
 }
@@ -29,15 +32,29 @@ fn unavailable(e: &anyhow::Error) -> wit::Error {
 impl crate::bindings::healthplug::plugin::types::Host for InvocationState {}
 
 impl InvocationState {
-    /// Counts a host call against the invocation's budget; past it, the
-    /// invocation ends (a trap naming the `host-calls` limit).
+    /// Starts a host call: past the invocation's deadline it ends the
+    /// invocation (a trap naming the `timeout` limit), and it is counted
+    /// against the host-call budget (past it, a trap naming `host-calls`).
     pub(crate) fn count_host_call(&mut self) -> wasmtime::Result<()> {
+        self.check_deadline()?;
         self.call.host_calls += 1;
         if self.call.host_calls > self.limits.host_calls {
-            self.limiter.hit.get_or_insert(crate::runtime::LimitKind::HostCalls);
+            self.limiter.hit.get_or_insert(LimitKind::HostCalls);
             return Err(wasmtime::Error::msg(format!(
                 "more than {} host calls in one invocation",
                 self.limits.host_calls
+            )));
+        }
+        Ok(())
+    }
+
+    /// Fails (a trap naming the `timeout` limit) once the deadline passed.
+    pub(crate) fn check_deadline(&mut self) -> wasmtime::Result<()> {
+        if Instant::now() >= self.deadline {
+            self.limiter.hit.get_or_insert(LimitKind::Timeout);
+            return Err(wasmtime::Error::msg(format!(
+                "ran longer than {} ms (stopped in a host call)",
+                self.limits.timeout_ms
             )));
         }
         Ok(())
@@ -50,19 +67,26 @@ impl InvocationState {
     }
 
     /// Plans a query; refusals are recorded and audited.
-    fn plan_or_refuse(
+    pub(super) fn plan_or_refuse(
         &mut self,
         types: &[wit::DataType],
-        start: i64,
-        end: i64,
-        fields: Fields,
+        range: (i64, i64),
+        wanted: Fields,
         granularity: Granularity,
     ) -> Result<Plan, wit::Error> {
         let types: Vec<DataType> = types.iter().map(|t| from_wit_type(*t)).collect();
         if types.len() > DataType::COUNT {
             return Err(wit::Error::InvalidRequest("too many data types in one query".into()));
         }
-        match plan(&self.call.grants, now_ms(), &types, start, end, fields, granularity) {
+        let calendar = self.call.user.as_ref().map(|s| s.calendar.clone()).unwrap_or_default();
+        let request = Request {
+            types: &types,
+            start_ms: range.0,
+            end_ms: range.1,
+            wanted,
+            granularity,
+        };
+        match plan(&self.call.grants, &calendar, now_ms(), &request) {
             Ok(plan) => Ok(plan),
             Err(PlanError::Invalid(message)) => Err(wit::Error::InvalidRequest(message)),
             Err(PlanError::Denied(denial)) => {
@@ -71,7 +95,7 @@ impl InvocationState {
                 let event = self
                     .audit_event(AuditKind::Denial, denial.data_type)
                     .outcome(denial.reason.id());
-                self.audit_all(vec![AuditEvent { purpose, ..event }]);
+                self.audit_all(vec![AuditEvent { purpose, ..event }])?;
                 Err(to_wit_denial(denial))
             }
         }
@@ -89,59 +113,33 @@ impl InvocationState {
         event
     }
 
-    fn audit_all(&self, events: Vec<AuditEvent>) {
+    /// Appends `events` to the audit log in one transaction; a failure
+    /// fails the host call (closed).
+    fn audit_all(&self, events: Vec<AuditEvent>) -> Result<(), wit::Error> {
         let vault = &self.call.vault;
-        let result = vault.write(|tx| {
-            for e in &events {
-                audit::append(tx, vault.keys(), e)?;
-            }
-            Ok(())
-        });
-        if let Err(e) = result {
-            eprintln!("healthplug: could not write the audit log: {e:#}");
-        }
+        vault
+            .write(|tx| {
+                for e in &events {
+                    audit::append(tx, vault.keys(), e)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| {
+                eprintln!("healthplug: could not write the audit log, refusing the host call: {e:#}");
+                wit::Error::Unavailable("the audit log cannot be written; nothing was delivered".into())
+            })
     }
 
-    /// Reads the rows of every range of `plan`, `limit` per type at most.
-    fn fetch(&self, plan: &Plan, limit: usize, unseal: bool) -> anyhow::Result<Vec<Vec<StoredSample>>> {
-        let Some(session) = &self.call.user else {
-            return Ok(Vec::new());
-        };
-        let conn = self.call.vault.conn()?;
-        let mut out = Vec::with_capacity(plan.ranges.len());
-        for range in &plan.ranges {
-            if range.is_empty() {
-                out.push(Vec::new());
-                continue;
-            }
-            out.push(samples::query(
-                &conn,
-                session.user.id,
-                &session.key,
-                samples::RangeQuery {
-                    data_type: range.data_type,
-                    start_ms: range.start_ms,
-                    end_ms: range.end_ms,
-                    limit,
-                    unseal,
-                },
-            )?);
-        }
-        Ok(out)
-    }
-
-    /// Records and audits what was delivered, per type.
-    fn delivered(&mut self, plan: &Plan, counts: &[(DataType, u64)], detail: &str) {
+    /// Records and audits what is about to be delivered, per type; the
+    /// caller delivers only when this succeeds.
+    pub(super) fn delivered(
+        &mut self,
+        plan: &Plan,
+        counts: &[(DataType, u64)],
+        detail: &str,
+    ) -> Result<(), wit::Error> {
         let mut events = Vec::new();
         for (ty, count) in counts {
-            self.call.accesses.push(Access {
-                data_type: *ty,
-                outcome: AccessOutcome::Allowed {
-                    count: *count,
-                    fields: plan.fields,
-                    granularity: plan.granularity.id().to_string(),
-                },
-            });
             let mut event = self.audit_event(AuditKind::Access, *ty).outcome("ok");
             event.fields = Some(plan.fields.to_string());
             event.count = Some(*count);
@@ -152,62 +150,32 @@ impl InvocationState {
             });
             events.push(event);
         }
-        self.audit_all(events);
-    }
-
-    fn query_samples(&mut self, q: SampleQuery) -> Result<SampleBatch, wit::Error> {
-        self.begin_call()?;
-        let plan = self.plan_or_refuse(&q.types, q.start, q.end, from_wit_fields(q.fields), Granularity::Raw)?;
-        let cap = self.limits.samples_per_query;
-        let limit = if q.limit == 0 { cap } else { (q.limit as usize).min(cap) };
-        let offset = q.offset as usize;
-        let per_type = offset.saturating_add(limit).saturating_add(1);
-        let per_range = self
-            .fetch(&plan, per_type, plan.needs_payload())
-            .map_err(|e| unavailable(&e))?;
-        let mut rows: Vec<StoredSample> = per_range.into_iter().flatten().collect();
-        rows.sort_by_key(|r| (r.start_ms, r.data_type.code(), r.id));
-        let more = rows.len() > offset.saturating_add(limit);
-        let page: Vec<StoredSample> = rows.into_iter().skip(offset).take(limit).collect();
-        let counts: Vec<(DataType, u64)> = plan
-            .ranges
-            .iter()
-            .map(|r| {
-                (
-                    r.data_type,
-                    page.iter().filter(|s| s.data_type == r.data_type).count() as u64,
-                )
-            })
-            .collect();
-        let batch = sample_batch(&page, plan.fields, more);
-        self.delivered(&plan, &counts, "query");
-        Ok(batch)
-    }
-
-    fn aggregate_samples(&mut self, q: AggregateQuery) -> Result<AggregateBatch, wit::Error> {
-        self.begin_call()?;
-        let bucket = from_wit_granularity(q.bucket);
-        let Some(bucket_ms) = bucket.bucket_ms() else {
-            return Err(wit::Error::InvalidRequest(
-                "an aggregate bucket must be hourly or daily".into(),
-            ));
-        };
-        let plan = self.plan_or_refuse(&q.types, q.start, q.end, Fields::VALUE, bucket)?;
-        let cap = self.limits.samples_per_query.saturating_mul(4);
-        let per_range = self.fetch(&plan, cap, true).map_err(|e| unavailable(&e))?;
-        let mut buckets: Vec<Bucket> = Vec::new();
-        let mut counts = Vec::new();
-        for (range, rows) in plan.ranges.iter().zip(&per_range) {
-            let before = buckets.len();
-            aggregate_rows(rows, bucket_ms, &mut buckets);
-            counts.push((range.data_type, (buckets.len() - before) as u64));
+        self.audit_all(events)?;
+        for (ty, count) in counts {
+            self.call.accesses.push(Access {
+                data_type: *ty,
+                outcome: AccessOutcome::Allowed {
+                    count: *count,
+                    fields: plan.fields,
+                    granularity: plan.granularity.id().to_string(),
+                },
+            });
         }
-        self.delivered(&plan, &counts, &format!("aggregate {}", bucket.id()));
-        Ok(aggregate_batch(&buckets))
+        Ok(())
     }
-}
 
-impl InvocationState {
+    fn refuse_write(&mut self, denial: crate::consent::Denial) -> wit::Error {
+        self.call.denied(denial);
+        let mut event = self
+            .audit_event(AuditKind::Denial, denial.data_type)
+            .outcome(denial.reason.id());
+        event.detail = Some("write".into());
+        match self.audit_all(vec![event]) {
+            Ok(()) => to_wit_denial(denial),
+            Err(e) => e,
+        }
+    }
+
     fn write_samples(&mut self, batch: NewSamples) -> Result<WriteReport, wit::Error> {
         self.begin_call()?;
         let samples = writes::decode(&batch).map_err(wit::Error::InvalidRequest)?;
@@ -217,13 +185,7 @@ impl InvocationState {
         types.dedup();
         for ty in &types {
             if let Err(denial) = self.call.grants.check_write(*ty, now) {
-                self.call.denied(denial);
-                let mut event = self
-                    .audit_event(AuditKind::Denial, denial.data_type)
-                    .outcome(denial.reason.id());
-                event.detail = Some("write".into());
-                self.audit_all(vec![event]);
-                return Err(to_wit_denial(denial));
+                return Err(self.refuse_write(denial));
             }
         }
         let Some(session) = &self.call.user else {
@@ -235,7 +197,7 @@ impl InvocationState {
         };
         let vault = self.call.vault.clone();
         let (user_id, key, invocation) = (session.user.id, session.key.clone(), self.call.invocation.clone());
-        let report = vault
+        vault
             .write(|tx| samples::stage(tx, &invocation, user_id, &key, &origin, &samples))
             .map_err(|e| unavailable(&e))?;
         for ty in types {
@@ -244,15 +206,11 @@ impl InvocationState {
                 Some((_, n)) => *n += count,
                 None => self.call.staged.push((ty, count)),
             }
-            self.call.accesses.push(Access {
-                data_type: ty,
-                outcome: AccessOutcome::Written { count },
-            });
         }
-        self.call.duplicates += report.duplicates;
+        // The plugin learns only that its batch was taken: whether a sample
+        // was already stored is found at commit, for the host's own report.
         Ok(WriteReport {
-            accepted: u32::try_from(report.inserted).unwrap_or(u32::MAX),
-            duplicates: u32::try_from(report.duplicates).unwrap_or(u32::MAX),
+            accepted: u32::try_from(samples.len()).unwrap_or(u32::MAX),
         })
     }
 }
@@ -283,12 +241,12 @@ impl Host for InvocationState {
 
     fn query(&mut self, q: SampleQuery) -> wasmtime::Result<Result<SampleBatch, wit::Error>> {
         self.count_host_call()?;
-        Ok(self.query_samples(q))
+        self.query_samples(q)
     }
 
     fn aggregate(&mut self, q: AggregateQuery) -> wasmtime::Result<Result<AggregateBatch, wit::Error>> {
         self.count_host_call()?;
-        Ok(self.aggregate_samples(q))
+        self.aggregate_samples(q)
     }
 
     fn write(&mut self, samples: NewSamples) -> wasmtime::Result<Result<WriteReport, wit::Error>> {

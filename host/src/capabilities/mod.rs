@@ -5,7 +5,9 @@ mod columns;
 mod convert;
 mod health_data;
 mod log;
+mod paging;
 pub mod plan;
+mod reading;
 mod source;
 mod storage;
 mod wasi_clocks;
@@ -25,6 +27,7 @@ use crate::manifest::{Manifest, World};
 use crate::runtime::InvocationState;
 
 pub use convert::{from_wit_type, to_wit_type, wit_denial_reason_id};
+pub use paging::Cursor;
 pub use source::SourceFile;
 pub use wasi_clocks::{CoarseMonotonicClock, CoarseWallClock};
 

@@ -1,11 +1,26 @@
-//! Query planning: turns a plugin's query into per-type time ranges and a
-//! field set, or a refusal. Pure (no I/O), so it is property tested.
+//! Query planning: turns a plugin's query into per-type time ranges, a
+//! field set and a delivery order, or a refusal. Pure (no I/O), so it is
+//! property tested.
 //!
-//! Rules: every type must be granted at the granularity asked; the time
-//! range of each type is clipped to its visible history; the fields are the
-//! ones requested, intersected with the grant of every type in the query.
+//! Rules, in order:
+//! 1. *Invalid* (the plugin's mistake, whatever it was granted): no type, a
+//!    type listed twice, an empty range (`start >= end`), an aggregate of a
+//!    coded type.
+//! 2. *Denied* (consent): every type must be readable at the granularity
+//!    asked; an aggregate needs the `value` field, and an hourly aggregate
+//!    also `time` (without it the finest a plugin may learn is the day).
+//! 3. Each type's range is clipped to its visible history, then snapped
+//!    inward to whole buckets of the user's calendar: to the aggregate's
+//!    bucket, or to whole local days for a raw query of a type whose `time`
+//!    field is withheld. A partial bucket at either edge is dropped, never
+//!    clipped, so no window narrower than a bucket (or bisected across many
+//!    calls) reveals anything finer than the grant. Nothing left is an empty
+//!    range (no rows), not an error.
+//! 4. The fields are the ones requested, intersected with the grant of every
+//!    type in the query; without `time` in them, samples are delivered day
+//!    by day in an order that carries no time within the day.
 
-use crate::consent::{Denial, DenialReason, Fields, GrantSet, Granularity};
+use crate::consent::{Calendar, Denial, DenialReason, Fields, GrantSet, Granularity};
 use crate::registry::DataType;
 
 /// Why a query cannot be planned.
@@ -22,9 +37,9 @@ pub enum PlanError {
 pub struct TypeRange {
     /// The type.
     pub data_type: DataType,
-    /// Start, inclusive (clipped to the visible history).
+    /// Start, inclusive (clipped to the visible history, snapped).
     pub start_ms: i64,
-    /// End, exclusive.
+    /// End, exclusive (snapped).
     pub end_ms: i64,
 }
 
@@ -33,6 +48,16 @@ impl TypeRange {
     pub fn is_empty(&self) -> bool {
         self.start_ms >= self.end_ms
     }
+}
+
+/// The order raw samples are delivered in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// By start time (the `time` field is delivered).
+    Timed,
+    /// By local day, and within a day by a keyed digest of the content
+    /// (the `time` field is not delivered).
+    ByDay,
 }
 
 /// A planned query.
@@ -44,6 +69,8 @@ pub struct Plan {
     pub fields: Fields,
     /// The granularity asked.
     pub granularity: Granularity,
+    /// The delivery order of raw samples.
+    pub order: Order,
 }
 
 impl Plan {
@@ -53,59 +80,87 @@ impl Plan {
     }
 }
 
-/// Plans a query for `types` over `[start, end)` at `granularity`
-/// (`Raw` for samples), asking for `wanted` fields.
-pub fn plan(
-    grants: &GrantSet,
-    now_ms: i64,
-    types: &[DataType],
-    start_ms: i64,
-    end_ms: i64,
-    wanted: Fields,
-    granularity: Granularity,
-) -> Result<Plan, PlanError> {
-    if types.is_empty() {
+/// A query to plan.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The types.
+    pub types: &'a [DataType],
+    /// Start, inclusive.
+    pub start_ms: i64,
+    /// End, exclusive.
+    pub end_ms: i64,
+    /// The fields wanted.
+    pub wanted: Fields,
+    /// `Raw` for samples, else the aggregate's bucket.
+    pub granularity: Granularity,
+}
+
+fn check_shape(req: &Request<'_>) -> Result<(), PlanError> {
+    if req.types.is_empty() {
         return Err(PlanError::Invalid("the query names no data type".into()));
     }
-    if start_ms >= end_ms {
+    if req.start_ms >= req.end_ms {
         return Err(PlanError::Invalid(format!(
-            "the time range is empty: start {start_ms} is not before end {end_ms}"
+            "the time range is empty: start {} is not before end {}",
+            req.start_ms, req.end_ms
         )));
     }
-    for (i, ty) in types.iter().enumerate() {
-        if types[..i].contains(ty) {
+    for (i, ty) in req.types.iter().enumerate() {
+        if req.types[..i].contains(ty) {
             return Err(PlanError::Invalid(format!("{ty} is listed twice")));
         }
+        if req.granularity != Granularity::Raw && !ty.aggregatable() {
+            return Err(PlanError::Invalid(format!(
+                "{ty} is a coded type and cannot be aggregated"
+            )));
+        }
     }
-    let mut fields = wanted;
-    let mut ranges = Vec::with_capacity(types.len());
-    for ty in types {
-        let grant = grants.check_read(*ty, now_ms, granularity).map_err(PlanError::Denied)?;
-        if granularity != Granularity::Raw {
-            if !ty.aggregatable() {
-                return Err(PlanError::Invalid(format!(
-                    "{ty} is a coded type and cannot be aggregated"
-                )));
-            }
-            if !grant.fields.contains(Fields::VALUE) {
-                return Err(PlanError::Denied(Denial {
-                    data_type: *ty,
-                    reason: DenialReason::FieldNotGranted,
-                }));
-            }
+    Ok(())
+}
+
+/// Plans `req` for a user whose calendar is `calendar`, at time `now_ms`.
+pub fn plan(grants: &GrantSet, calendar: &Calendar, now_ms: i64, req: &Request<'_>) -> Result<Plan, PlanError> {
+    check_shape(req)?;
+    let denied = |data_type, reason| PlanError::Denied(Denial { data_type, reason });
+    let mut fields = req.wanted;
+    let mut ranges = Vec::with_capacity(req.types.len());
+    for ty in req.types {
+        let grant = grants
+            .check_read(*ty, now_ms, req.granularity)
+            .map_err(PlanError::Denied)?;
+        let has_time = grant.fields.contains(Fields::TIME);
+        if req.granularity != Granularity::Raw && !grant.fields.contains(Fields::VALUE) {
+            return Err(denied(*ty, DenialReason::FieldNotGranted));
+        }
+        if req.granularity == Granularity::Hourly && !has_time {
+            return Err(denied(*ty, DenialReason::FieldNotGranted));
         }
         fields = fields.intersect(grant.fields);
-        let visible_from = grant.visible_from(now_ms).unwrap_or(i64::MIN);
+        let start = req.start_ms.max(grant.visible_from(now_ms).unwrap_or(i64::MIN));
+        let snap_to = match req.granularity {
+            Granularity::Raw if has_time => Granularity::Raw,
+            Granularity::Raw => Granularity::Daily,
+            bucket => bucket,
+        };
+        let (start_ms, end_ms) = calendar
+            .snap(start, req.end_ms, now_ms, snap_to)
+            .unwrap_or((req.end_ms, req.end_ms));
         ranges.push(TypeRange {
             data_type: *ty,
-            start_ms: start_ms.max(visible_from),
+            start_ms,
             end_ms,
         });
     }
+    let order = if fields.contains(Fields::TIME) {
+        Order::Timed
+    } else {
+        Order::ByDay
+    };
     Ok(Plan {
         ranges,
         fields,
-        granularity,
+        granularity: req.granularity,
+        order,
     })
 }
 
@@ -153,20 +208,41 @@ mod tests {
         )
     }
 
+    fn p(
+        g: &GrantSet,
+        types: &[DataType],
+        range: (i64, i64),
+        wanted: Fields,
+        gran: Granularity,
+    ) -> Result<Plan, PlanError> {
+        let req = Request {
+            types,
+            start_ms: range.0,
+            end_ms: range.1,
+            wanted,
+            granularity: gran,
+        };
+        plan(g, &Calendar::utc(), NOW, &req)
+    }
+
+    fn steps() -> DataType {
+        DataType::from_id("steps").unwrap()
+    }
+
     #[test]
     fn malformed_queries() {
         let g = grants(None, Fields::ALL, Granularity::Raw);
-        let steps = DataType::from_id("steps").unwrap();
+        let raw = Granularity::Raw;
         assert!(matches!(
-            plan(&g, NOW, &[], 0, 1, Fields::ALL, Granularity::Raw),
+            p(&g, &[], (0, 1), Fields::ALL, raw),
             Err(PlanError::Invalid(_))
         ));
         assert!(matches!(
-            plan(&g, NOW, &[steps], 5, 5, Fields::ALL, Granularity::Raw),
+            p(&g, &[steps()], (5, 5), Fields::ALL, raw),
             Err(PlanError::Invalid(_))
         ));
         assert!(matches!(
-            plan(&g, NOW, &[steps, steps], 0, 5, Fields::ALL, Granularity::Raw),
+            p(&g, &[steps(), steps()], (0, 5), Fields::ALL, raw),
             Err(PlanError::Invalid(_))
         ));
     }
@@ -174,15 +250,46 @@ mod tests {
     #[test]
     fn aggregates_need_the_value_field() {
         let g = grants(None, Fields::TIME, Granularity::Raw);
-        let steps = DataType::from_id("steps").unwrap();
-        let e = plan(&g, NOW, &[steps], 0, NOW, Fields::ALL, Granularity::Daily).unwrap_err();
+        let e = p(&g, &[steps()], (0, NOW), Fields::ALL, Granularity::Daily).unwrap_err();
         assert_eq!(
             e,
             PlanError::Denied(Denial {
-                data_type: steps,
+                data_type: steps(),
                 reason: DenialReason::FieldNotGranted
             })
         );
+    }
+
+    #[test]
+    fn hourly_aggregates_need_the_time_field() {
+        let g = grants(None, Fields::VALUE, Granularity::Raw);
+        let e = p(&g, &[steps()], (0, NOW), Fields::ALL, Granularity::Hourly).unwrap_err();
+        assert!(matches!(e, PlanError::Denied(d) if d.reason == DenialReason::FieldNotGranted));
+        assert!(p(&g, &[steps()], (0, NOW), Fields::ALL, Granularity::Daily).is_ok());
+    }
+
+    #[test]
+    fn narrow_aggregate_windows_cover_no_bucket() {
+        let g = grants(None, Fields::ALL, Granularity::Daily);
+        let t = NOW - 10 * DAY + 3_600_000;
+        let plan = p(&g, &[steps()], (t, t + 1), Fields::ALL, Granularity::Daily).unwrap();
+        assert!(plan.ranges[0].is_empty());
+        let plan = p(&g, &[steps()], (t, t + 2 * DAY), Fields::ALL, Granularity::Daily).unwrap();
+        let r = plan.ranges[0];
+        assert_eq!((r.start_ms, r.end_ms), (NOW - 9 * DAY, NOW - 8 * DAY));
+    }
+
+    #[test]
+    fn raw_queries_without_time_snap_to_days() {
+        let g = grants(None, Fields::VALUE, Granularity::Raw);
+        let t = NOW - 10 * DAY + 3_600_000;
+        let plan = p(&g, &[steps()], (t, t + 60_000), Fields::ALL, Granularity::Raw).unwrap();
+        assert!(plan.ranges[0].is_empty());
+        assert_eq!(plan.order, Order::ByDay);
+        let with_time = grants(None, Fields::ALL, Granularity::Raw);
+        let plan = p(&with_time, &[steps()], (t, t + 60_000), Fields::ALL, Granularity::Raw).unwrap();
+        assert_eq!((plan.ranges[0].start_ms, plan.ranges[0].end_ms), (t, t + 60_000));
+        assert_eq!(plan.order, Order::Timed);
     }
 
     proptest! {
@@ -192,29 +299,44 @@ mod tests {
             granted in 0u8..128,
             wanted in 0u8..128,
             start in -400i64..400,
-            len in 1i64..800,
+            offset in 0i64..DAY,
+            len in 1i64..(800 * DAY),
             grant_g in 0i64..3,
             want_g in 0i64..3,
         ) {
             let grant_g = Granularity::from_code(grant_g).unwrap();
             let want_g = Granularity::from_code(want_g).unwrap();
-            let g = grants(days, Fields::from_bits(granted), grant_g);
-            let steps = DataType::from_id("steps").unwrap();
-            let start_ms = NOW + start * DAY;
-            let end_ms = start_ms + len * DAY;
-            match plan(&g, NOW, &[steps], start_ms, end_ms, Fields::from_bits(wanted), want_g) {
-                Ok(p) => {
+            let granted_fields = Fields::from_bits(granted);
+            let g = grants(days, granted_fields, grant_g);
+            let start_ms = NOW + start * DAY + offset;
+            let end_ms = start_ms + len;
+            let cal = Calendar::utc();
+            match p(&g, &[steps()], (start_ms, end_ms), Fields::from_bits(wanted), want_g) {
+                Ok(plan) => {
                     prop_assert!(want_g >= grant_g, "finer than granted");
-                    prop_assert!(Fields::from_bits(granted).contains(p.fields));
-                    prop_assert!(Fields::from_bits(wanted).contains(p.fields));
-                    let r = p.ranges[0];
-                    prop_assert!(r.start_ms >= start_ms && r.end_ms == end_ms);
-                    if let Some(d) = days {
+                    prop_assert!(granted_fields.contains(plan.fields));
+                    prop_assert!(Fields::from_bits(wanted).contains(plan.fields));
+                    let r = plan.ranges[0];
+                    if let Some(d) = days && !r.is_empty() {
                         prop_assert!(r.start_ms >= NOW - i64::from(d) * DAY);
+                    }
+                    let snapped = want_g != Granularity::Raw || !granted_fields.contains(Fields::TIME);
+                    if r.is_empty() {
+                        // nothing to learn
+                    } else if snapped {
+                        let unit = if want_g == Granularity::Hourly { Granularity::Hourly } else { Granularity::Daily };
+                        prop_assert!(r.start_ms >= start_ms);
+                        prop_assert_eq!(cal.floor(r.start_ms, unit), r.start_ms);
+                        prop_assert_eq!(cal.floor(r.end_ms, unit), r.end_ms);
+                        prop_assert!(r.end_ms <= end_ms || (r.end_ms > NOW && end_ms > NOW));
+                    } else {
+                        prop_assert!(r.start_ms >= start_ms && r.end_ms == end_ms);
                     }
                 }
                 Err(PlanError::Denied(d)) => {
-                    prop_assert!(want_g < grant_g || (want_g != Granularity::Raw && !Fields::from_bits(granted).contains(Fields::VALUE)), "{d:?}");
+                    let needs_value = want_g != Granularity::Raw && !granted_fields.contains(Fields::VALUE);
+                    let needs_time = want_g == Granularity::Hourly && !granted_fields.contains(Fields::TIME);
+                    prop_assert!(want_g < grant_g || needs_value || needs_time, "{d:?}");
                 }
                 Err(PlanError::Invalid(m)) => prop_assert!(false, "unexpected invalid: {m}"),
             }

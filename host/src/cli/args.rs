@@ -202,6 +202,17 @@ pub enum UserCommand {
     Add {
         /// The user id.
         user: String,
+        /// The user's IANA time zone (e.g. Europe/Paris): daily and hourly
+        /// aggregates follow its local days and hours. Default UTC.
+        #[arg(long)]
+        tz: Option<String>,
+    },
+    /// Set a user's IANA time zone (e.g. America/Los_Angeles).
+    SetTz {
+        /// The user id.
+        user: String,
+        /// The zone.
+        tz: String,
     },
     /// List users.
     List,

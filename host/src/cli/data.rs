@@ -202,16 +202,36 @@ pub(super) fn records(host: &Host, user: &str, types: Option<&str>, limit: usize
 
 pub(super) fn user(host: &Host, cmd: UserCommand, json: bool) -> CliResult {
     match cmd {
-        UserCommand::Add { user } => {
+        UserCommand::Add { user, tz } => {
+            if let Some(zone) = &tz {
+                crate::consent::Calendar::named(zone)
+                    .map_err(|e| crate::error::HostError::InvalidRequest(e.to_string()))?;
+            }
             let (record, created) = host.ensure_user(&user)?;
+            let zone = match &tz {
+                Some(zone) => Some(host.set_user_zone(&user, zone)?),
+                None => None,
+            };
             if json {
                 return Ok(print_json(&record)?);
             }
+            let zone = zone.map(|c| format!(" (time zone {})", c.name())).unwrap_or_default();
             if created {
-                println!("created user {user}");
+                println!("created user {user}{zone}");
             } else {
-                println!("user {user} already exists");
+                println!("user {user} already exists{zone}");
             }
+            Ok(())
+        }
+        UserCommand::SetTz { user, tz } => {
+            let calendar = host.set_user_zone(&user, &tz)?;
+            if json {
+                return Ok(print_json(&serde_json::json!({ "user": user, "tz": calendar.name() }))?);
+            }
+            println!(
+                "{user}: time zone {}; daily and hourly aggregates now follow its local days",
+                calendar.name()
+            );
             Ok(())
         }
         UserCommand::List => {

@@ -13,7 +13,7 @@ use super::install::WorldPre;
 use crate::bindings::healthplug::plugin::types::{Error as WitError, IngestError, IngestReport};
 use crate::capabilities::SourceFile;
 use crate::error::HostError;
-use crate::runtime::{Outcome, UserSession, run};
+use crate::runtime::{Outcome, run};
 use crate::vault::{AuditEvent, AuditKind};
 
 /// Samples stored for one type.
@@ -161,14 +161,7 @@ impl Host {
             ),
             None => (String::new(), 0),
         };
-        let key = self.vault.user_key(user.id)?;
-        let mut call = self.call_state(
-            &loaded,
-            Some(UserSession {
-                user: user.clone(),
-                key,
-            }),
-        );
+        let mut call = self.call_state(&loaded, Some(self.session(&user)?));
         call.input = input;
         let options = options.to_string();
         let outcome: Outcome<Result<IngestReport, IngestError>> = run(self.runtime(), &loaded.limits, call, |store| {
@@ -230,7 +223,19 @@ impl Host {
                 })
                 .collect(),
             total_imported: total,
-            duplicates: outcome.call.duplicates,
+            // Found at commit (staging never looks at what is stored, so a
+            // write's answer and timing cannot tell the plugin either).
+            duplicates: if committed.is_empty() {
+                0
+            } else {
+                outcome
+                    .call
+                    .staged
+                    .iter()
+                    .map(|(_, n)| n)
+                    .sum::<u64>()
+                    .saturating_sub(total)
+            },
             records_read: report.records_read,
             skipped: report
                 .skipped

@@ -8,7 +8,7 @@ use super::Host;
 use super::install::{LoadedPlugin, WorldPre};
 use crate::bindings::healthplug::plugin::types::ToolError;
 use crate::error::HostError;
-use crate::runtime::{Access, LimitKind, LogLine, Outcome, RunFailure, UserSession, run};
+use crate::runtime::{Access, LimitKind, LogLine, Outcome, RunFailure, run};
 use crate::vault::{AuditEvent, AuditKind};
 
 /// The largest arguments text accepted, bytes.
@@ -125,12 +125,7 @@ impl Host {
                 "the arguments must be a JSON object, got `{args}`"
             )));
         }
-        let key = self.vault.user_key(user.id)?;
-        let session = UserSession {
-            user: user.clone(),
-            key,
-        };
-        let call = self.call_state(&loaded, Some(session));
+        let call = self.call_state(&loaded, Some(self.session(&user)?));
         let max_output = loaded.limits.output_bytes;
         let outcome: Outcome<Result<String, ToolError>> = run(self.runtime(), &loaded.limits, call, |store| {
             let instance = pre.instantiate(&mut *store)?;
@@ -162,7 +157,14 @@ impl Host {
             ));
         event.count = Some(outcome.host_calls);
         self.vault.audit(&event)?;
-        self.finish_invocation(&loaded, &user.user_ref, &outcome.call, matches!(value, Ok(Ok(_))))?;
+        let committed = self.finish_invocation(&loaded, &user.user_ref, &outcome.call, matches!(value, Ok(Ok(_))))?;
+        // Writes are reported as written only once committed: a failed
+        // invocation (or a revoke before its commit) wrote nothing.
+        let mut accesses = outcome.accesses;
+        accesses.extend(committed.into_iter().map(|(data_type, count)| Access {
+            data_type,
+            outcome: crate::runtime::AccessOutcome::Written { count },
+        }));
         let result = match value {
             Ok(Ok(text)) => Ok(text),
             Ok(Err(e)) => Err(tool_failure(&e)),
@@ -174,7 +176,7 @@ impl Host {
             dev: loaded.record.dev,
             tool: tool.to_string(),
             result,
-            accesses: outcome.accesses,
+            accesses,
             logs: outcome.logs,
             elapsed_ms: outcome.elapsed.as_secs_f64() * 1e3,
             host_calls: outcome.host_calls,

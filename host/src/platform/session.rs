@@ -15,7 +15,42 @@ use crate::error::HostError;
 use crate::network::{EgressGrant, EgressHooks, EgressParty};
 use crate::registry::DataType;
 use crate::runtime::{CallState, PluginIdentity, StorageState, UserSession};
-use crate::vault::{AuditEvent, AuditKind, audit, samples, storage as storage_rows};
+use crate::vault::UserRecord;
+use crate::vault::{
+    AuditEvent, AuditKind, audit, capabilities as capability_rows, consents, samples, storage as storage_rows,
+};
+
+/// Why the user no longer grants what `call` is about to commit, read from
+/// the consent rows inside the commit transaction (`None`: still granted).
+fn revoked_since(tx: &rusqlite::Connection, call: &CallState) -> anyhow::Result<Option<String>> {
+    let Some(session) = &call.user else {
+        return Ok(None);
+    };
+    let rows = consents::grants(tx, session.user.id, &call.plugin.id)?;
+    let grants = GrantSet::compute(&call.requests, &rows, &call.policy);
+    let now = crate::vault::now_ms();
+    for (ty, _) in &call.staged {
+        if let Err(denial) = grants.check_write(*ty, now) {
+            return Ok(Some(format!(
+                "writing {ty} is no longer granted ({})",
+                denial.reason.id()
+            )));
+        }
+    }
+    let storage_writes = call.storage.as_ref().is_some_and(|s| !s.overlay.is_empty());
+    if storage_writes
+        && capability_rows::active(
+            tx,
+            session.user.id,
+            &call.plugin.id,
+            capability_rows::Capability::Storage,
+        )?
+        .is_none()
+    {
+        return Ok(Some("storage is no longer granted".into()));
+    }
+    Ok(None)
+}
 
 /// A random id for an invocation's staged writes.
 fn new_invocation_id() -> String {
@@ -33,6 +68,23 @@ fn new_invocation_id() -> String {
 }
 
 impl Host {
+    /// What an invocation for `user` runs with: their data key and calendar.
+    pub fn session(&self, user: &UserRecord) -> Result<UserSession, HostError> {
+        Ok(UserSession {
+            user: user.clone(),
+            key: self.vault.user_key(user.id)?,
+            calendar: self.vault.user_calendar(user)?,
+        })
+    }
+
+    /// Sets the time zone of the user `handle` (an IANA name).
+    pub fn set_user_zone(&self, handle: &str, zone: &str) -> Result<crate::consent::Calendar, HostError> {
+        let user = self.user(handle)?;
+        self.vault
+            .set_user_zone(&user, zone)
+            .map_err(|e| HostError::InvalidRequest(format!("{e:#}")))
+    }
+
     /// The consent state an invocation of `plugin` starts with.
     pub(crate) fn call_state(&self, plugin: &LoadedPlugin, user: Option<UserSession>) -> CallState {
         let egress = match (&plugin.manifest.network, &user) {
@@ -75,7 +127,8 @@ impl Host {
             host_calls: 0,
             invocation: new_invocation_id(),
             staged: Vec::new(),
-            duplicates: 0,
+            decrypts: 0,
+            cursors: Vec::new(),
             input: None,
             storage: plugin.manifest.storage.as_ref().map(|_| StorageState::default()),
             egress_stats: egress.as_ref().map(EgressHooks::stats),
@@ -120,6 +173,18 @@ impl Host {
         }
         let requests = plugin.manifest.type_requests();
         let committed = self.vault.write(|tx| {
+            // Re-checked inside the commit: a revoke that landed while the
+            // invocation ran is never undone by its commit.
+            if let Some(reason) = revoked_since(tx, call)? {
+                samples::discard_staged(tx, &call.invocation)?;
+                let event = AuditEvent::new(AuditKind::Write)
+                    .user(user_ref)
+                    .plugin(&plugin.record.id, &plugin.record.component_sha256)
+                    .outcome("refused")
+                    .detail(format!("nothing committed: {reason}"));
+                audit::append(tx, self.vault.keys(), &event)?;
+                return Ok(Vec::new());
+            }
             let committed = samples::commit_staged(tx, &call.invocation)?;
             for (ty, count) in &committed {
                 let mut event = AuditEvent::new(AuditKind::Write)

@@ -73,6 +73,9 @@ pub struct PlatformLimits {
     pub max_handles: usize,
     /// Random bytes per invocation.
     pub max_random_bytes: u64,
+    /// Samples the host unseals for one invocation (queries and aggregates
+    /// together): bounds the host work a plugin can cause, whatever it asks.
+    pub max_decrypts: u64,
 }
 
 impl Default for PlatformLimits {
@@ -100,6 +103,7 @@ impl Default for PlatformLimits {
             max_hostcall_bytes: 16 * 1024 * 1024,
             max_handles: 1_000,
             max_random_bytes: 1024 * 1024,
+            max_decrypts: 2_000_000,
         }
     }
 }
@@ -134,6 +138,8 @@ pub struct EffectiveLimits {
     pub handles: usize,
     /// Random bytes per invocation.
     pub random_bytes: u64,
+    /// Samples unsealed per invocation.
+    pub decrypts: u64,
 }
 
 impl EffectiveLimits {
@@ -187,6 +193,7 @@ impl EffectiveLimits {
             hostcall_bytes: platform.max_hostcall_bytes,
             handles: platform.max_handles,
             random_bytes: platform.max_random_bytes,
+            decrypts: platform.max_decrypts,
         }
     }
 }
@@ -215,6 +222,8 @@ pub enum LimitKind {
     Handles,
     /// Random bytes.
     Random,
+    /// Samples unsealed.
+    Decrypts,
 }
 
 impl LimitKind {
@@ -231,6 +240,7 @@ impl LimitKind {
             LimitKind::HostcallData => "hostcall-data",
             LimitKind::Handles => "handles",
             LimitKind::Random => "random",
+            LimitKind::Decrypts => "decrypts",
         }
     }
 }

@@ -129,6 +129,7 @@ fn classify(err: &wasmtime::Error, limiter_hit: Option<LimitKind>, limits: &Effe
             LimitKind::HostCalls => format!("at most {} host calls per invocation", limits.host_calls),
             LimitKind::Timeout => format!("ran longer than {} ms", limits.timeout_ms),
             LimitKind::Random => format!("at most {} random bytes per invocation", limits.random_bytes),
+            LimitKind::Decrypts => format!("at most {} samples unsealed per invocation", limits.decrypts),
             _ => first_line(err),
         };
         return limit(kind, detail);

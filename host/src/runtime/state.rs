@@ -16,8 +16,9 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 
 use super::limits::{EffectiveLimits, LimitKind};
 use super::logs::{LogBuffer, LogPipe, SharedLog};
+use crate::capabilities::Cursor;
 use crate::capabilities::{CoarseMonotonicClock, CoarseWallClock};
-use crate::consent::{Denial, Fields, GrantSet, PlatformPolicy, TypeRequest};
+use crate::consent::{Calendar, Denial, Fields, GrantSet, PlatformPolicy, TypeRequest};
 use crate::registry::DataType;
 use crate::vault::{SecretKey, UserRecord, Vault, capabilities, consents};
 
@@ -32,13 +33,15 @@ pub struct PluginIdentity {
     pub dev: bool,
 }
 
-/// The user an invocation runs for, with their data key.
+/// The user an invocation runs for, with their data key and calendar.
 #[derive(Clone)]
 pub struct UserSession {
     /// The user.
     pub user: UserRecord,
     /// Their data key.
     pub key: SecretKey,
+    /// Their time zone's calendar (buckets and day-snapping follow it).
+    pub calendar: Calendar,
 }
 
 /// What one host call did with one data type.
@@ -100,8 +103,10 @@ pub struct CallState {
     pub invocation: String,
     /// Samples staged for writing, per type (committed when it succeeds).
     pub staged: Vec<(DataType, u64)>,
-    /// Samples a write found already stored.
-    pub duplicates: u64,
+    /// Samples unsealed so far (bounded by the `decrypts` limit).
+    pub decrypts: u64,
+    /// The positions of the pages handed out: cursor `n` is entry `n - 1`.
+    pub cursors: Vec<Cursor>,
     /// The file a connector imports.
     pub input: Option<crate::capabilities::SourceFile>,
     /// Storage state, for plugins whose manifest declares `[storage]`.

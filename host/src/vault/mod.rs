@@ -7,11 +7,13 @@ pub(crate) mod capabilities;
 pub(crate) mod consents;
 mod keys;
 pub(crate) mod plugins;
+pub(crate) mod sample_read;
 pub(crate) mod samples;
 mod schema;
 pub(crate) mod storage;
 mod trust;
 mod users;
+mod zones;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -173,7 +173,7 @@ impl InsertReport {
     }
 }
 
-fn aad(user_id: i64, ty: DataType, start: i64, end: i64) -> Vec<u8> {
+pub(crate) fn aad(user_id: i64, ty: DataType, start: i64, end: i64) -> Vec<u8> {
     format!("sample:{user_id}:{}:{start}:{end}", ty.code()).into_bytes()
 }
 
@@ -277,9 +277,11 @@ pub(crate) fn insert(
     Ok(report)
 }
 
-/// Stages `samples` for `invocation` inside the caller's write transaction:
-/// samples already stored, or already staged by this invocation, count as
-/// duplicates.
+/// Stages `samples` for `invocation` inside the caller's write transaction.
+/// Staging never looks at what is stored (a plugin timing its writes must
+/// not learn whether a sample exists): samples already stored are skipped
+/// at commit. Only samples this invocation already staged count as
+/// duplicates here.
 pub(crate) fn stage(
     tx: &Connection,
     invocation: &str,
@@ -289,7 +291,6 @@ pub(crate) fn stage(
     samples: &[NewSample],
 ) -> Result<InsertReport> {
     let rows = seal_rows(user_id, key, origin, samples)?;
-    let mut exists = tx.prepare_cached("SELECT 1 FROM samples WHERE user_id = ?1 AND digest = ?2")?;
     let mut stmt = tx.prepare_cached(
         "INSERT OR IGNORE INTO staged_samples (invocation, user_id, data_type, start_ms, end_ms, digest, payload, staged_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -297,10 +298,6 @@ pub(crate) fn stage(
     let staged_ms = now_ms();
     let mut report = InsertReport::default();
     for r in rows {
-        if exists.exists(params![user_id, r.digest.as_slice()])? {
-            report.duplicates += 1;
-            continue;
-        }
         let n = stmt.execute(params![
             invocation,
             user_id,
@@ -377,59 +374,6 @@ pub(crate) fn discard_staged(conn: &Connection, invocation: &str) -> Result<u64>
     Ok(conn.execute("DELETE FROM staged_samples WHERE invocation = ?1", params![invocation])? as u64)
 }
 
-/// A range query over one type.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RangeQuery {
-    pub data_type: DataType,
-    pub start_ms: i64,
-    pub end_ms: i64,
-    pub limit: usize,
-    pub unseal: bool,
-}
-
-/// Samples of one type starting in `[start, end)`, oldest first.
-pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQuery) -> Result<Vec<StoredSample>> {
-    let sql = if q.unseal {
-        "SELECT id, start_ms, end_ms, payload FROM samples
-         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
-         ORDER BY start_ms, id LIMIT ?5"
-    } else {
-        "SELECT id, start_ms, end_ms FROM samples
-         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
-         ORDER BY start_ms, id LIMIT ?5"
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
-    let mut rows = stmt.query(params![
-        user_id,
-        i64::from(q.data_type.code()),
-        q.start_ms,
-        q.end_ms,
-        limit
-    ])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let (id, start_ms, end_ms): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        let payload = if q.unseal {
-            let sealed: Vec<u8> = row.get(3)?;
-            let plain = key
-                .open(&sealed, &aad(user_id, q.data_type, start_ms, end_ms))
-                .with_context(|| format!("unsealing sample {id}"))?;
-            Some(postcard::from_bytes::<SamplePayload>(&plain).with_context(|| format!("decoding sample {id}"))?)
-        } else {
-            None
-        };
-        out.push(StoredSample {
-            id,
-            data_type: q.data_type,
-            start_ms,
-            end_ms,
-            payload,
-        });
-    }
-    Ok(out)
-}
-
 impl Vault {
     /// Stores samples for `user` in one transaction: all or nothing.
     pub fn insert_samples(&self, user: &UserRecord, origin: &Origin, samples: &[NewSample]) -> Result<InsertReport> {
@@ -449,11 +393,11 @@ impl Vault {
         };
         let mut out = Vec::new();
         for ty in all {
-            out.extend(query(
+            out.extend(super::sample_read::query(
                 &conn,
                 user.id,
                 &key,
-                RangeQuery {
+                super::sample_read::RangeQuery {
                     data_type: ty,
                     start_ms: i64::MIN,
                     end_ms: i64::MAX,

@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS users (
     created_ms  INTEGER NOT NULL
 );
 
+-- A user's IANA time zone (absent: UTC); local days and hours follow it.
+CREATE TABLE IF NOT EXISTS user_zones (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    tz      TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS plugins (
     id               TEXT PRIMARY KEY,
     version          TEXT NOT NULL,

@@ -111,7 +111,7 @@ impl Connector for AppleHealth {
             apply(outcome, line, &mut report, &mut writer)?;
         }
         let written = writer.finish()?;
-        report.samples_written = written.accepted + written.duplicates;
+        report.samples_written = written.accepted;
         Ok(report)
     }
 }

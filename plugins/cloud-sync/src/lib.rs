@@ -87,7 +87,7 @@ impl Connector for CloudSync {
             }
         }
         let written = writer.finish()?;
-        report.samples_written = written.accepted + written.duplicates;
+        report.samples_written = written.accepted;
         storage::set("cursor", cursor.to_string().as_bytes())?;
         Ok(report)
     }

@@ -182,7 +182,7 @@ fn ndjson(input: &mut Input, named: Option<String>, report: &mut Report) -> Resu
         }
     }
     let written = writer.finish()?;
-    report.samples_written = written.accepted + written.duplicates;
+    report.samples_written = written.accepted;
     Ok(())
 }
 
@@ -236,7 +236,7 @@ fn bundle(document: Value, named: Option<String>, report: &mut Report) -> Result
         handle(resource, chosen.as_deref(), &meds, (0, label), report, &mut writer)?;
     }
     let written = writer.finish()?;
-    report.samples_written = written.accepted + written.duplicates;
+    report.samples_written = written.accepted;
     Ok(())
 }
 

@@ -260,7 +260,7 @@ impl Connector for Gpx {
             buf.clear();
         }
         let written = writer.finish()?;
-        report.samples_written = written.accepted + written.duplicates;
+        report.samples_written = written.accepted;
         Ok(report)
     }
 }

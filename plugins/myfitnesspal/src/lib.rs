@@ -169,7 +169,7 @@ impl Connector for MyFitnessPal {
             }
         }
         let written = writer.finish()?;
-        report.samples_written = written.accepted + written.duplicates;
+        report.samples_written = written.accepted;
         Ok(report)
     }
 }

@@ -135,8 +135,11 @@ pub fn steps_batch(n: usize) -> SampleBatch {
         devices: None,
         metadata: None,
         notes: None,
+        origins: None,
+        utc_offsets: None,
         fields: FieldSet::VALUE,
         more: false,
+        next_cursor: 0,
     }
 }
 

@@ -12,7 +12,7 @@ use healthplug_host::bindings::PluginPre;
 use healthplug_host::capabilities::linker_for;
 use healthplug_host::consent::{GrantSet, PlatformPolicy, TypeRequest};
 use healthplug_host::manifest::Manifest;
-use healthplug_host::runtime::{CallState, EffectiveLimits, InvocationState, PluginIdentity, Runtime, UserSession};
+use healthplug_host::runtime::{CallState, EffectiveLimits, InvocationState, PluginIdentity, Runtime};
 use wasmtime::component::Component;
 
 /// A plugin prepared the way healthplug prepares it.
@@ -51,8 +51,7 @@ impl Prepared {
         let user = match user {
             Some(handle) => {
                 let record = host.user(handle)?;
-                let key = host.vault().user_key(record.id)?;
-                Some(UserSession { user: record, key })
+                Some(host.session(&record)?)
             }
             None => None,
         };
@@ -72,7 +71,8 @@ impl Prepared {
             host_calls: 0,
             invocation: format!("{}-bench", std::process::id()),
             staged: Vec::new(),
-            duplicates: 0,
+            decrypts: 0,
+            cursors: Vec::new(),
             input: None,
             storage: None,
             egress: None,

@@ -1,0 +1,203 @@
+//! Reading samples back: whole ranges unsealed (records, aggregates), and
+//! the two-step read behind paged plugin queries: first the index entries
+//! (type, time, digest; nothing unsealed) to order and page, then the
+//! sealed payloads of the page alone, so a plugin paging through a large
+//! history makes the host decrypt only what it returns.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, params};
+
+use super::keys::SecretKey;
+use super::samples::{SamplePayload, StoredSample, aad};
+use crate::registry::DataType;
+
+/// A range query over one type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RangeQuery {
+    pub data_type: DataType,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub limit: usize,
+    pub unseal: bool,
+}
+
+fn limit_param(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Opens one sealed payload.
+pub(crate) fn unseal(key: &SecretKey, user_id: i64, entry: &SampleKey, sealed: &[u8]) -> Result<SamplePayload> {
+    let plain = key
+        .open(sealed, &aad(user_id, entry.data_type, entry.start_ms, entry.end_ms))
+        .with_context(|| format!("unsealing sample {}", entry.id))?;
+    postcard::from_bytes::<SamplePayload>(&plain).with_context(|| format!("decoding sample {}", entry.id))
+}
+
+/// Calls `each` with the samples of one type starting in `[start, end)`,
+/// oldest first, at most `limit`; `each` returns `false` to stop early.
+pub(crate) fn scan(
+    conn: &Connection,
+    user_id: i64,
+    key: &SecretKey,
+    q: RangeQuery,
+    mut each: impl FnMut(StoredSample) -> Result<bool>,
+) -> Result<()> {
+    let sql = if q.unseal {
+        "SELECT id, start_ms, end_ms, payload FROM samples
+         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
+         ORDER BY start_ms, id LIMIT ?5"
+    } else {
+        "SELECT id, start_ms, end_ms FROM samples
+         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
+         ORDER BY start_ms, id LIMIT ?5"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let code = i64::from(q.data_type.code());
+    let mut rows = stmt.query(params![user_id, code, q.start_ms, q.end_ms, limit_param(q.limit)])?;
+    while let Some(row) = rows.next()? {
+        let entry = SampleKey {
+            id: row.get(0)?,
+            data_type: q.data_type,
+            start_ms: row.get(1)?,
+            end_ms: row.get(2)?,
+            digest: Vec::new(),
+        };
+        let payload = if q.unseal {
+            let sealed: Vec<u8> = row.get(3)?;
+            Some(unseal(key, user_id, &entry, &sealed)?)
+        } else {
+            None
+        };
+        let sample = StoredSample {
+            id: entry.id,
+            data_type: entry.data_type,
+            start_ms: entry.start_ms,
+            end_ms: entry.end_ms,
+            payload,
+        };
+        if !each(sample)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Samples of one type starting in `[start, end)`, oldest first.
+pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQuery) -> Result<Vec<StoredSample>> {
+    let mut out = Vec::new();
+    scan(conn, user_id, key, q, |s| {
+        out.push(s);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// The index entry of a stored sample: what orders and pages it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SampleKey {
+    pub id: i64,
+    pub data_type: DataType,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// The keyed content digest (orders samples within a day when their
+    /// time is withheld: it carries no time information).
+    pub digest: Vec<u8>,
+}
+
+fn key_rows(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    ty: DataType,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<SampleKey>> {
+    let rows = stmt.query_map(args, |r| {
+        Ok(SampleKey {
+            id: r.get(0)?,
+            data_type: ty,
+            start_ms: r.get(1)?,
+            end_ms: r.get(2)?,
+            digest: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Index entries of one type in `[start, end)` ordered by (start, id) and
+/// strictly after `after` in that order, at most `limit`.
+pub(crate) fn keys_after(
+    conn: &Connection,
+    user_id: i64,
+    ty: DataType,
+    (start, end): (i64, i64),
+    after: (i64, i64),
+    limit: usize,
+) -> Result<Vec<SampleKey>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, start_ms, end_ms, digest FROM samples
+         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
+           AND (start_ms > ?5 OR (start_ms = ?5 AND id > ?6))
+         ORDER BY start_ms, id LIMIT ?7",
+    )?;
+    let code = i64::from(ty.code());
+    key_rows(
+        &mut stmt,
+        ty,
+        params![user_id, code, start, end, after.0, after.1, limit_param(limit)],
+    )
+}
+
+/// Index entries of one type in `[start, end)` ordered by digest and
+/// strictly after `after_digest`, at most `limit`.
+pub(crate) fn keys_by_digest(
+    conn: &Connection,
+    user_id: i64,
+    ty: DataType,
+    (start, end): (i64, i64),
+    after_digest: &[u8],
+    limit: usize,
+) -> Result<Vec<SampleKey>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, start_ms, end_ms, digest FROM samples
+         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4 AND digest > ?5
+         ORDER BY digest LIMIT ?6",
+    )?;
+    let code = i64::from(ty.code());
+    key_rows(
+        &mut stmt,
+        ty,
+        params![user_id, code, start, end, after_digest, limit_param(limit)],
+    )
+}
+
+/// The earliest start at or after `from` (and before `end`) of one type.
+pub(crate) fn first_start(
+    conn: &Connection,
+    user_id: i64,
+    ty: DataType,
+    (from, end): (i64, i64),
+) -> Result<Option<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT start_ms FROM samples WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
+         ORDER BY start_ms LIMIT 1",
+    )?;
+    let mut rows = stmt.query(params![user_id, i64::from(ty.code()), from, end])?;
+    Ok(match rows.next()? {
+        Some(row) => Some(row.get(0)?),
+        None => None,
+    })
+}
+
+/// How many samples of one type start in `[start, end)` (index only).
+pub(crate) fn count(conn: &Connection, user_id: i64, ty: DataType, (start, end): (i64, i64)) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT COUNT(*) FROM samples WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4",
+    )?;
+    let n: i64 = stmt.query_row(params![user_id, i64::from(ty.code()), start, end], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The sealed payload of sample `id` of `user_id`.
+pub(crate) fn sealed_payload(conn: &Connection, user_id: i64, id: i64) -> Result<Vec<u8>> {
+    let mut stmt = conn.prepare_cached("SELECT payload FROM samples WHERE user_id = ?1 AND id = ?2")?;
+    stmt.query_row(params![user_id, id], |r| r.get(0))
+        .with_context(|| format!("sample {id} vanished while it was read"))
+}
