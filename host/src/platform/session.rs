@@ -196,40 +196,55 @@ impl Host {
                 event.purpose = requests.iter().find(|r| r.data_type == *ty).map(|r| r.purpose.clone());
                 audit::append(tx, self.vault.keys(), &event)?;
             }
-            if let (Some(state), Some(session)) = (&call.storage, &call.user)
-                && !state.overlay.is_empty()
-            {
-                for (name, value) in &state.overlay {
-                    storage_rows::put(
-                        tx,
-                        session.user.id,
-                        &plugin.record.id,
-                        &session.key,
-                        name,
-                        value.as_deref(),
-                    )?;
-                }
-                let usage = storage_rows::usage(tx, session.user.id, &plugin.record.id)?;
-                anyhow::ensure!(
-                    usage.bytes <= plugin.limits.storage_bytes && usage.keys <= plugin.limits.storage_keys,
-                    "storage quota exceeded at commit (a concurrent invocation wrote first)"
-                );
-                let mut event = AuditEvent::new(AuditKind::Storage)
-                    .user(user_ref)
-                    .plugin(&plugin.record.id, &plugin.record.component_sha256)
-                    .outcome("ok")
-                    .detail(format!(
-                        "{} keys changed; {} bytes in {} keys stored",
-                        state.overlay.len(),
-                        usage.bytes,
-                        usage.keys
-                    ));
-                event.purpose = plugin.manifest.storage.as_ref().map(|s| s.purpose.clone());
-                event.count = Some(state.overlay.len() as u64);
-                audit::append(tx, self.vault.keys(), &event)?;
-            }
+            self.commit_storage(tx, plugin, user_ref, call)?;
             Ok(committed)
         })?;
         Ok(committed)
+    }
+
+    /// Writes the invocation's storage overlay inside the commit, checking
+    /// the quota against what is stored then.
+    fn commit_storage(
+        &self,
+        tx: &rusqlite::Connection,
+        plugin: &LoadedPlugin,
+        user_ref: &str,
+        call: &CallState,
+    ) -> anyhow::Result<()> {
+        let (Some(state), Some(session)) = (&call.storage, &call.user) else {
+            return Ok(());
+        };
+        if state.overlay.is_empty() {
+            return Ok(());
+        }
+        for (name, value) in &state.overlay {
+            storage_rows::put(
+                tx,
+                session.user.id,
+                &plugin.record.id,
+                &session.key,
+                name,
+                value.as_deref(),
+            )?;
+        }
+        let usage = storage_rows::usage(tx, session.user.id, &plugin.record.id)?;
+        anyhow::ensure!(
+            usage.bytes <= plugin.limits.storage_bytes && usage.keys <= plugin.limits.storage_keys,
+            "storage quota exceeded at commit (a concurrent invocation wrote first)"
+        );
+        let mut event = AuditEvent::new(AuditKind::Storage)
+            .user(user_ref)
+            .plugin(&plugin.record.id, &plugin.record.component_sha256)
+            .outcome("ok")
+            .detail(format!(
+                "{} keys changed; {} bytes in {} keys stored",
+                state.overlay.len(),
+                usage.bytes,
+                usage.keys
+            ));
+        event.purpose = plugin.manifest.storage.as_ref().map(|s| s.purpose.clone());
+        event.count = Some(state.overlay.len() as u64);
+        audit::append(tx, self.vault.keys(), &event)?;
+        Ok(())
     }
 }
