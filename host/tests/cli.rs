@@ -227,3 +227,36 @@ fn a_reviewer_signs_and_the_platform_installs_only_what_it_trusts() {
     );
     assert!(diff.contains("version 0.1.0 -> 0.2.0"), "{diff}");
 }
+
+#[test]
+fn a_user_has_a_time_zone_and_a_wrong_one_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let out = healthplug(home.path(), &["user", "add", "ann", "--tz", "Europe/Paris"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("time zone Europe/Paris"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = healthplug(home.path(), &["user", "set-tz", "ann", "Mars/Olympus_Mons"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown time zone `Mars/Olympus_Mons`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = healthplug(home.path(), &["user", "add", "bob", "--tz", "Nowhere/City"]);
+    assert!(!out.status.success());
+    let out = healthplug(home.path(), &["user", "list"]);
+    assert!(
+        !text(&out.stdout).contains("bob"),
+        "a refused zone creates no user: {}",
+        text(&out.stdout)
+    );
+    let out = healthplug(home.path(), &["user", "set-tz", "ann", "America/Los_Angeles"]);
+    assert!(
+        text(&out.stdout).contains("America/Los_Angeles"),
+        "{}",
+        text(&out.stdout)
+    );
+}
