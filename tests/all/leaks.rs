@@ -449,3 +449,35 @@ fn forged_cursors_are_refused_without_reading() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn paging_across_types_with_equal_times_matches_one_big_page() -> anyhow::Result<()> {
+    let home = probe_home(Granularity::Raw, Fields::ALL)?;
+    home.grant("alice", "probe", "steps,heart-rate")?;
+    let t = utc_day(2);
+    let same_times: Vec<NewSample> = (0..10)
+        .flat_map(|i| {
+            let at = t + (i / 3) * 60_000;
+            [
+                NewSample::quantity(ty("steps"), at, at, f64::from(i as u8)),
+                NewSample::quantity(ty("heart-rate"), at, at, 60.0 + f64::from(i as u8)),
+            ]
+        })
+        .collect();
+    home.host.store_samples("alice", "test", &same_times)?;
+    let whole = call(&home, "read", json!({ "types": ["heart-rate", "steps"], "start": 0 }))?;
+    let paged = call(
+        &home,
+        "read",
+        json!({ "types": ["heart-rate", "steps"], "start": 0, "limit": 3, "pages": true }),
+    )?;
+    let flat: Vec<Value> = paged["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["samples"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(Some(&flat), whole["samples"].as_array());
+    assert_eq!(flat.len(), 40);
+    Ok(())
+}

@@ -96,10 +96,48 @@ fn finish(mut rows: Vec<SampleKey>, limit: usize) -> Page {
     Page { rows, more }
 }
 
+/// How many index entries one type reads at a time while merging.
+const CHUNK: usize = 1024;
+
+/// One type's entries in (start, id) order, read a chunk at a time.
+struct TypeStream {
+    range: TypeRange,
+    bound: (i64, i64),
+    buffer: std::collections::VecDeque<SampleKey>,
+    exhausted: bool,
+}
+
+impl TypeStream {
+    /// The next entry, reading another chunk when the buffer runs dry.
+    fn next(&mut self, src: &PageSource<'_>) -> Result<Option<SampleKey>> {
+        if self.buffer.is_empty() && !self.exhausted {
+            (src.check_deadline)()?;
+            let r = self.range;
+            let chunk = keys_after(
+                src.conn,
+                src.user_id,
+                r.data_type,
+                (r.start_ms, r.end_ms),
+                self.bound,
+                CHUNK,
+            )?;
+            self.exhausted = chunk.len() < CHUNK;
+            if let Some(last) = chunk.last() {
+                self.bound = (last.start_ms, last.id);
+            }
+            self.buffer.extend(chunk);
+        }
+        Ok(self.buffer.pop_front())
+    }
+}
+
+/// Merges the types' entries by (start, type, id), holding at most a chunk
+/// per type and the page itself: a query over every type costs no more
+/// memory than the page it returns.
 fn timed(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option<&Cursor>) -> Result<Page> {
-    let mut rows = Vec::new();
+    use std::cmp::Reverse;
+    let mut streams = Vec::with_capacity(ranges.len());
     for r in ranges {
-        (src.check_deadline)()?;
         let code = r.data_type.code();
         // The exclusive lower bound in (start, id) for this type, so that
         // (start, type, id) is strictly after the cursor.
@@ -116,17 +154,32 @@ fn timed(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option
             },
             Some(Cursor::ByDay { .. }) => anyhow::bail!("cursor of another query"),
         };
-        let need = limit.saturating_add(1);
-        rows.extend(keys_after(
-            src.conn,
-            src.user_id,
-            r.data_type,
-            (r.start_ms, r.end_ms),
+        streams.push(TypeStream {
+            range: *r,
             bound,
-            need,
-        )?);
+            buffer: std::collections::VecDeque::new(),
+            exhausted: false,
+        });
     }
-    rows.sort_by_key(|k| (k.start_ms, k.data_type.code(), k.id));
+    let mut heap = std::collections::BinaryHeap::new();
+    for (i, stream) in streams.iter_mut().enumerate() {
+        if let Some(k) = stream.next(src)? {
+            heap.push(Reverse(((k.start_ms, k.data_type.code(), k.id), i, k)));
+        }
+    }
+    let need = limit.saturating_add(1);
+    let mut rows = Vec::new();
+    while rows.len() < need {
+        let Some(Reverse((_, i, key))) = heap.pop() else {
+            break;
+        };
+        rows.push(key);
+        if let Some(stream) = streams.get_mut(i)
+            && let Some(k) = stream.next(src)?
+        {
+            heap.push(Reverse(((k.start_ms, k.data_type.code(), k.id), i, k)));
+        }
+    }
     Ok(finish(rows, limit))
 }
 

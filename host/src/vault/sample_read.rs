@@ -93,7 +93,7 @@ pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQu
 }
 
 /// The index entry of a stored sample: what orders and pages it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct SampleKey {
     pub id: i64,
     pub data_type: DataType,
