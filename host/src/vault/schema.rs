@@ -29,10 +29,11 @@ CREATE TABLE IF NOT EXISTS users (
     created_ms  INTEGER NOT NULL
 );
 
--- A user's IANA time zone (absent: UTC); local days and hours follow it.
+-- A user's IANA time zone (absent: UTC), sealed: local days and hours
+-- follow it.
 CREATE TABLE IF NOT EXISTS user_zones (
     user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-    tz      TEXT NOT NULL
+    tz      BLOB NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS plugins (
