@@ -163,3 +163,21 @@ fn a_manifest_that_would_drive_the_terminal_is_refused_naming_its_key() {
         }
     }
 }
+
+#[test]
+fn a_stdout_that_cannot_be_written_is_one_clear_error() {
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let out = bin(home.path())
+        .args(["types"])
+        .stdout(std::fs::OpenOptions::new().write(true).open(full).unwrap())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.starts_with("error: cannot write the output: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
