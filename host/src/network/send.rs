@@ -139,8 +139,9 @@ struct Refusal {
 }
 
 impl EgressHooks {
-    /// Appends the request's audit entry; `Err` when it cannot be written,
-    /// which fails the request (no unaudited exchange reaches the plugin).
+    /// Appends an audit entry about the request; `Err` when it cannot be
+    /// written, which fails the request: before sending, nothing is sent;
+    /// after, the response is withheld from the plugin.
     fn audit(&self, method: &str, host: &str, outcome: &str, detail: String) -> Result<(), Error> {
         let mut event = AuditEvent::new(AuditKind::Egress)
             .user(&self.audit.user_ref)
@@ -179,6 +180,8 @@ impl EgressHooks {
         if let Ok(value) = http::HeaderValue::from_str(&host_header(&host, port)) {
             request.headers_mut().insert(http::header::HOST, value);
         }
+        // Fail closed: nothing leaves unless its audit entry is written.
+        self.audit(&method, &host, "sending", format!("{ip}:{port}"))?;
         let remaining = grant
             .deadline
             .saturating_duration_since(Instant::now())

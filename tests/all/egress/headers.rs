@@ -46,18 +46,31 @@ fn a_request_that_cannot_be_audited_fails() -> anyhow::Result<()> {
     grant_all(&home)?;
     let url = format!("https://api.partner.test:{}/hello", server.port);
     assert_eq!(call(&home, "fetch", json!({ "url": url }))?["ok"], true);
-
-    // From now on the vault refuses the audit entry of each request (and
-    // only those: the invocation's own entries, its egress summary
-    // included, are still written).
+    let sent = server.seen().len();
     let db = rusqlite::Connection::open(home.path().join("vault.db"))?;
+
+    // The vault refuses every entry about a request (and only those: the
+    // invocation's own entries, its egress summary included, are written):
+    // the request is never sent.
     db.execute_batch(
         "CREATE TRIGGER no_request_audit BEFORE INSERT ON audit
          WHEN NEW.entry LIKE '%GET api.partner.test%'
          BEGIN SELECT RAISE(ABORT, 'request audit refused by the test'); END;",
     )?;
     let out = call(&home, "fetch", json!({ "url": url }))?;
+    assert_eq!(out["ok"], false, "an unaudited request went out: {out}");
+    assert_eq!(server.seen().len(), sent, "an unaudited request reached the server");
+
+    // The vault refuses only the entry recording the response: the request
+    // went out (audited), but the response never reaches the plugin.
+    db.execute_batch(
+        "DROP TRIGGER no_request_audit;
+         CREATE TRIGGER no_response_audit BEFORE INSERT ON audit
+         WHEN NEW.entry LIKE '%GET api.partner.test%' AND NEW.entry LIKE '%\"200\"%'
+         BEGIN SELECT RAISE(ABORT, 'response audit refused by the test'); END;",
+    )?;
+    let out = call(&home, "fetch", json!({ "url": url }))?;
     assert_eq!(out["ok"], false, "an unaudited response reached the plugin: {out}");
-    assert_ne!(out["status"], 200, "{out}");
+    assert_eq!(server.seen().len(), sent + 1);
     Ok(())
 }
