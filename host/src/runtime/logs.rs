@@ -37,8 +37,10 @@ pub struct LogBuffer {
 /// escape and bidi character replaced by a visible escape, through the one
 /// sanitiser in [`crate::text`]) and caps its length.
 pub fn sanitize(text: &str) -> String {
-    let shown = crate::text::sanitize_line(text);
-    if shown.len() <= MAX_LINE {
+    // Only what can be kept is looked at, however long the line.
+    let head = &text[..text.floor_char_boundary(MAX_LINE)];
+    let shown = crate::text::sanitize_line(head);
+    if shown.len() <= MAX_LINE && head.len() == text.len() {
         return shown.into_owned();
     }
     let cut = shown.floor_char_boundary(MAX_LINE);
@@ -183,12 +185,19 @@ mod tests {
             sanitize("\u{1b}[31mred\u{1b}[0m text\u{7}\r\u{9b}\u{202e}"),
             "\\u{1b}[31mred\\u{1b}[0m text\\u{7}\\u{d}\\u{9b}\\u{202e}"
         );
-        let long = sanitize(&"\u{1b}".repeat(MAX_LINE));
-        assert!(
-            long.len() <= MAX_LINE + '…'.len_utf8() && long.ends_with('…'),
-            "{}",
-            long.len()
-        );
+        for long in [
+            "\u{1b}".repeat(MAX_LINE),
+            "é".repeat(MAX_LINE),
+            "x".repeat(MAX_LINE + 1),
+        ] {
+            let kept = sanitize(&long);
+            assert!(
+                kept.len() <= MAX_LINE + '…'.len_utf8() && kept.ends_with('…'),
+                "{}",
+                kept.len()
+            );
+        }
+        assert_eq!(sanitize(&"x".repeat(MAX_LINE)), "x".repeat(MAX_LINE));
         let mut log = LogBuffer::new(10);
         log.push("info", "12345");
         log.push("info", "678901");
