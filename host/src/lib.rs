@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod network;
 pub mod platform;
 pub mod runtime;
+pub mod text;
 pub mod vault;
 pub mod vetting;
 

@@ -14,6 +14,8 @@ use healthplug_tests::https::TestServer;
 use healthplug_tests::{TestHome, example_dir, fixture_dir, fixture_wasm, types_of};
 use serde_json::{Value, json};
 
+mod headers;
+
 /// A home whose resolver maps test names to addresses; with a server, the
 /// test-only switches let requests reach it on 127.0.0.1.
 fn net_home(server: Option<&TestServer>, names: &[(&str, &str)]) -> anyhow::Result<TestHome> {
@@ -211,6 +213,8 @@ fn hostnames_resolving_to_internal_addresses_are_refused() -> anyhow::Result<()>
         ("metadata.partner.test", "169.254.169.254"),
         ("mapped.partner.test", "::ffff:127.0.0.1"),
         ("cgnat.partner.test", "100.64.1.1"),
+        ("mapped-global.partner.test", "::ffff:8.8.8.8"),
+        ("nat64-local.partner.test", "64:ff9b:1::808:808"),
     ];
     let home = net_home(None, &names)?;
     install_netprobe(&home, 443)?;

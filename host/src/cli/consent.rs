@@ -92,7 +92,7 @@ pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
             }
             for g in rows {
                 println!(
-                    "granted {} {} to {} for {}: fields {}, {}, {}{}{}",
+                    "granted {} {} to {} for {}: fields {}, {}, {}{}{}, for `{}`",
                     if g.write {
                         if g.read { "read+write of" } else { "write of" }
                     } else {
@@ -112,6 +112,7 @@ pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
                     g.until_ms
                         .map(|u| format!(", until {}", short_time(u)))
                         .unwrap_or_default(),
+                    g.purpose,
                 );
             }
             Ok(())

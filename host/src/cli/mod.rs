@@ -1,15 +1,19 @@
 //! The `healthplug` command line: parses arguments, runs one command
 //! against the home directory, prints tidy text or `--json`, and turns any
-//! error into one clear line with a hint and a non-zero exit.
+//! error into one clear line with a hint and a non-zero exit. All of its
+//! output goes through [`output`] (sanitised, quiet on a closed pipe): its
+//! `println!`-style macros shadow std's in every module below.
 
+#[macro_use]
+mod output;
 mod args;
 mod consent;
 mod data;
 mod demo;
-mod output;
 mod plugin;
 mod review;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -46,27 +50,66 @@ pub(crate) fn usage(message: impl Into<String>, hint: impl Into<String>) -> CliE
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let json = cli.json;
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    if execute(Cli::parse()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// What a run printed, and whether it succeeded.
+#[derive(Debug)]
+pub struct Captured {
+    /// The command succeeded.
+    pub success: bool,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+/// Runs the CLI with `args` (the program name first), collecting what it
+/// prints instead of writing it: for tests and embedders.
+pub fn run_captured<I, T>(args: I) -> Captured
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let (success, stdout, stderr) = output::capture(|| match Cli::try_parse_from(args) {
+        Ok(cli) => execute(cli),
         Err(e) => {
-            let (message, hint) = match e {
-                CliError::Host(e) => (e.to_string(), e.hint()),
-                CliError::Usage(m, h) => (m, h),
-            };
-            if json {
-                let value = serde_json::json!({ "error": message, "hint": hint });
-                eprintln!("{value}");
-            } else {
-                eprintln!("error: {message}");
-                if let Some(hint) = hint {
-                    eprintln!("hint: {hint}");
-                }
-            }
-            ExitCode::FAILURE
+            eprintln!("{e}");
+            false
+        }
+    });
+    Captured {
+        success,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Runs one command and reports its error; true on success.
+fn execute(cli: Cli) -> bool {
+    let json = cli.json;
+    let result = run(cli);
+    let written = output::finish();
+    let (message, hint) = match (result, written) {
+        (Ok(()), Ok(())) => return true,
+        (Err(CliError::Host(e)), _) => (e.to_string(), e.hint()),
+        (Err(CliError::Usage(m, h)), _) => (m, h),
+        (Ok(()), Err(e)) => (e, None),
+    };
+    if json {
+        let value = serde_json::json!({ "error": message, "hint": hint });
+        output::emit_json(output::Stream::Err, &value.to_string());
+    } else {
+        eprintln!("error: {message}");
+        if let Some(hint) = hint {
+            eprintln!("hint: {hint}");
         }
     }
+    false
 }
 
 fn run(cli: Cli) -> CliResult {

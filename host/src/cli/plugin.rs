@@ -1,7 +1,7 @@
 //! `healthplug plugin add|list|info|remove`.
 
 use super::args::PluginCommand;
-use super::output::{Table, print_json, short_time};
+use super::output::{Table, indent, line, print_json, short_time};
 use super::{CliResult, usage};
 use crate::platform::{Host, InstallOptions};
 
@@ -90,7 +90,7 @@ pub(super) fn run(host: &Host, cmd: PluginCommand, json: bool) -> CliResult {
                 if loaded.record.dev { " [dev]" } else { "" }
             );
             if let Some(d) = &m.description {
-                println!("  {d}");
+                println!("{}", indent(d, 2));
             }
             println!("  sha256 {}", loaded.record.component_sha256);
             for r in &m.reads {
@@ -117,7 +117,7 @@ pub(super) fn run(host: &Host, cmd: PluginCommand, json: bool) -> CliResult {
             );
             println!("  tools:");
             for t in tools {
-                println!("    {}: {}", t.name, t.description);
+                println!("    {}: {}", line(&t.name), line(&t.description));
             }
             Ok(())
         }

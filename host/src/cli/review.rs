@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::args::{ReviewArgs, ReviewCommand, TrustCommand};
-use super::output::{print_json, short_time};
+use super::output::{indent, print_json, short_time};
 use super::{CliError, CliResult, usage};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::platform::Host;
@@ -32,7 +32,7 @@ fn print_report(r: &ReviewReport) {
         m.world.id()
     );
     if let Some(d) = &m.description {
-        println!("  {d}");
+        println!("{}", indent(d, 2));
     }
     println!(
         "  component sha256 {} ({} KB)",

@@ -5,6 +5,8 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::text::{sanitize_block, sanitize_line};
+
 /// A manifest that cannot be used, and where it is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ManifestError {
@@ -73,9 +75,10 @@ impl Locator<'_> {
     }
 }
 
-/// The toml error message without toml's own position preamble.
+/// The toml error message without toml's own position preamble (and
+/// with any control or bidi character it quotes made visible).
 pub(super) fn toml_message(e: &toml::de::Error) -> String {
-    let message = e.message().trim().to_string();
+    let message = sanitize_block(e.message().trim()).into_owned();
     if message.starts_with("unknown field") {
         format!("{message}: unknown keys are not allowed")
     } else {
@@ -83,8 +86,13 @@ pub(super) fn toml_message(e: &toml::de::Error) -> String {
     }
 }
 
-/// Guesses the key a toml error is about from the source line it points at.
+/// Guesses the key a toml error is about from the source line it points at
+/// (any control or bidi character in it made visible).
 pub(super) fn key_at(source: &str, span: &Option<Range<usize>>) -> String {
+    sanitize_line(&raw_key_at(source, span)).into_owned()
+}
+
+fn raw_key_at(source: &str, span: &Option<Range<usize>>) -> String {
     let Some(span) = span else { return String::new() };
     let line_start = prefix(source, span.start).rfind('\n').map_or(0, |i| i + 1);
     let line = source[line_start..].lines().next().unwrap_or("");

@@ -1,11 +1,13 @@
 //! The plugin manifest (`healthplug.toml`): identity, the data a plugin
 //! asks for and why, and its resource limits. Parsed strictly: unknown keys
-//! and unknown types are errors naming the file, line and key.
+//! and unknown types are errors naming the file, line and key, and no
+//! string may hold a character that would conceal or rewrite what is shown.
 
 mod error;
 mod parse;
 #[cfg(test)]
 mod properties;
+mod strings;
 
 use std::path::{Path, PathBuf};
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::{Locator, ManifestError, key_at, toml_message};
+use super::strings::{check_text, is_kebab_id, is_semver};
 use super::{Manifest, ManifestLimits, NetworkRequest, ReadRequest, StorageRequest, World, WriteRequest};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
@@ -103,6 +104,7 @@ struct RawLimits {
 
 pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError> {
     let at = Locator { source, path };
+    check_text(&at)?;
     let raw: RawManifest = toml::from_str(source).map_err(|e| {
         let span = e.span();
         let key = key_at(source, &span);
@@ -356,30 +358,6 @@ fn bounded<T: TryFrom<i64>>(
             }
         }
     }
-}
-
-fn is_kebab_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && !id.ends_with('-')
-        && !id.contains("--")
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-fn is_semver(v: &str) -> bool {
-    let (core, pre) = match v.split_once('-') {
-        Some((c, p)) => (c, Some(p)),
-        None => (v, None),
-    };
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        && pre.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
 }
 
 #[cfg(test)]

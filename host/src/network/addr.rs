@@ -2,7 +2,9 @@
 //! Loopback, private, link-local (169.254.169.254, the cloud metadata
 //! service), CGNAT, multicast, unspecified, documentation and benchmark
 //! ranges are refused, and so are IPv6 addresses embedding one of those
-//! (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo).
+//! (IPv4-compatible, NAT64, 6to4, Teredo), every IPv4-mapped address
+//! (::ffff:0:0/96) and local-use NAT64 (64:ff9b:1::/48), whose translation
+//! is up to the local network.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -46,12 +48,17 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
     let embedded = |a: u16, b: u16| Ipv4Addr::new((a >> 8) as u8, a as u8, (b >> 8) as u8, b as u8);
     if s[..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0) {
         let v4 = embedded(s[6], s[7]);
+        // An IPv4-mapped destination is refused whatever it embeds: a socket
+        // treats it as the IPv4 address, outside the IPv6 checks.
         return Some(match v4_reason(v4) {
             Some(_) if s[5] == 0xffff => "IPv4-mapped address of a non-global IPv4 address",
+            None if s[5] == 0xffff => "IPv4-mapped address (::ffff:0:0/96)",
             Some(_) => "IPv4-compatible address of a non-global IPv4 address",
-            None if s[5] == 0 => "IPv4-compatible address (deprecated)",
-            None => return None,
+            None => "IPv4-compatible address (deprecated)",
         });
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        return Some("local-use NAT64 (64:ff9b:1::/48)");
     }
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
         return v4_reason(embedded(s[6], s[7])).map(|_| "NAT64 address of a non-global IPv4 address");
@@ -112,13 +119,37 @@ mod tests {
     }
 
     #[test]
+    fn every_ipv4_mapped_and_local_use_nat64_address_is_refused() {
+        for ip in [
+            "::ffff:8.8.8.8",
+            "::ffff:93.184.216.34",
+            "::ffff:0:0",
+            "::ffff:ffff:ffff",
+            "64:ff9b:1::808:808",
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+            "64:ff9b:1::",
+        ] {
+            let reason = non_global_reason(ip.parse().unwrap());
+            assert!(reason.is_some(), "{ip} must be refused");
+        }
+        assert_eq!(
+            non_global_reason("::ffff:8.8.8.8".parse().unwrap()),
+            Some("IPv4-mapped address (::ffff:0:0/96)")
+        );
+        assert_eq!(
+            non_global_reason("64:ff9b:1::808:808".parse().unwrap()),
+            Some("local-use NAT64 (64:ff9b:1::/48)")
+        );
+    }
+
+    #[test]
     fn global_addresses_pass() {
         for ip in [
             "93.184.216.34",
             "8.8.8.8",
             "1.1.1.1",
             "2606:4700:4700::1111",
-            "::ffff:8.8.8.8",
             "64:ff9b::808:808",
         ] {
             assert!(!refused(ip), "{ip} is global");

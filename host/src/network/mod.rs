@@ -6,6 +6,7 @@
 //! time, and an audit entry per request (never bodies).
 
 mod addr;
+mod capped;
 mod origin;
 mod policy;
 mod send;

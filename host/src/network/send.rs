@@ -5,35 +5,42 @@
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use http::header::HeaderName;
-use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error, ForbiddenHeaderFilter, RequestOptions, WasiBody, WasiHttpHooks,
 };
 
+use super::capped::Capped;
 use super::{EgressGrant, EgressStats, NetworkPolicy, non_global_reason};
 use crate::vault::{AuditEvent, AuditKind, Vault};
 
 /// Headers a plugin may never set, beyond wasi-http's defaults.
-const EXTRA_FORBIDDEN: [&str; 6] = [
-    "forwarded",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-real-ip",
-    "via",
-    "proxy-authorization",
-];
+const EXTRA_FORBIDDEN: [&str; 4] = ["forwarded", "x-real-ip", "via", "proxy-authorization"];
 
+/// Every header starting with this is forbidden too (`X-Forwarded-For`,
+/// `-Host`, `-Proto`, `-Port`, `-Server`, ...).
+const FORBIDDEN_PREFIX: &str = "x-forwarded-";
+
+/// Whether a plugin may not send the header `name` (names are lowercase).
 fn forbidden(name: &HeaderName) -> bool {
-    DEFAULT_FORBIDDEN_HEADERS.contains(name) || EXTRA_FORBIDDEN.contains(&name.as_str())
+    DEFAULT_FORBIDDEN_HEADERS.contains(name)
+        || EXTRA_FORBIDDEN.contains(&name.as_str())
+        || name.as_str().starts_with(FORBIDDEN_PREFIX)
+}
+
+/// The `Host` header for a request to `host` on `port`: the port is kept
+/// unless it is https's default.
+fn host_header(host: &str, port: u16) -> String {
+    if port == 443 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 /// Who is sending: the user and plugin the invocation runs for.
@@ -132,7 +139,10 @@ struct Refusal {
 }
 
 impl EgressHooks {
-    fn audit(&self, method: &str, host: &str, outcome: &str, detail: String) {
+    /// Appends an audit entry about the request; `Err` when it cannot be
+    /// written, which fails the request: before sending, nothing is sent;
+    /// after, the response is withheld from the plugin.
+    fn audit(&self, method: &str, host: &str, outcome: &str, detail: String) -> Result<(), Error> {
         let mut event = AuditEvent::new(AuditKind::Egress)
             .user(&self.audit.user_ref)
             .plugin(&self.audit.plugin, &self.audit.digest)
@@ -140,8 +150,11 @@ impl EgressHooks {
             .detail(detail);
         event.data_type = None;
         event.fields = Some(format!("{method} {host}"));
-        if let Err(e) = self.audit.vault.audit(&event) {
-            eprintln!("healthplug: could not audit an egress request: {e:#}");
+        match self.audit.vault.audit(&event) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::InternalError(Some(format!(
+                "the request could not be audited, so it fails: {e:#}"
+            )))),
         }
     }
 
@@ -155,7 +168,7 @@ impl EgressHooks {
             Ok(ok) => ok,
             Err(refusal) => {
                 self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                self.audit(&method, &host, "refused", refusal.reason);
+                self.audit(&method, &host, "refused", refusal.reason)?;
                 return Err(refusal.error);
             }
         };
@@ -164,9 +177,11 @@ impl EgressHooks {
         for name in names {
             request.headers_mut().remove(&name);
         }
-        if let Ok(value) = http::HeaderValue::from_str(&host) {
+        if let Ok(value) = http::HeaderValue::from_str(&host_header(&host, port)) {
             request.headers_mut().insert(http::header::HOST, value);
         }
+        // Fail closed: nothing leaves unless its audit entry is written.
+        self.audit(&method, &host, "sending", format!("{ip}:{port}"))?;
         let remaining = grant
             .deadline
             .saturating_duration_since(Instant::now())
@@ -179,7 +194,7 @@ impl EgressHooks {
             Ok(r) => r,
             Err(_) => Err(Error::HttpResponseTimeout),
         };
-        match &result {
+        let audited = match &result {
             Ok((response, _)) => self.audit(
                 &method,
                 &host,
@@ -190,7 +205,8 @@ impl EgressHooks {
                 ),
             ),
             Err(e) => self.audit(&method, &host, "failed", format!("{ip}:{port}; {e}")),
-        }
+        };
+        audited?;
         result
     }
 
@@ -365,34 +381,39 @@ impl EgressHooks {
     }
 }
 
-/// A body that counts its bytes and fails past a limit.
-struct Capped<B> {
-    inner: B,
-    limit: u64,
-    counter: Arc<dyn Fn(u64) -> u64 + Send + Sync>,
-    too_big: fn(u64) -> Error,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl<B: Body<Data = Bytes, Error = Error> + Unpin> Body for Capped<B> {
-    type Data = Bytes;
-    type Error = Error;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        match Pin::new(&mut self.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    let total = (self.counter)(data.len() as u64);
-                    if total > self.limit {
-                        return Poll::Ready(Some(Err((self.too_big)(total))));
-                    }
-                }
-                Poll::Ready(Some(Ok(frame)))
-            }
-            other => other,
+    #[test]
+    fn every_forwarding_header_is_forbidden_whatever_its_case() {
+        for name in [
+            "x-forwarded-for",
+            "X-Forwarded-Host",
+            "x-forwarded-proto",
+            "X-FORWARDED-PORT",
+            "x-forwarded-server",
+            "x-forwarded-anything-else",
+            "forwarded",
+            "x-real-ip",
+            "via",
+            "proxy-authorization",
+            "host",
+            "connection",
+        ] {
+            let header = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert!(forbidden(&header), "{name} must be stripped");
+        }
+        for name in ["accept", "authorization", "x-forwarded", "x-request-id", "content-type"] {
+            let header = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert!(!forbidden(&header), "{name} is allowed");
         }
     }
 
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+    #[test]
+    fn the_host_header_keeps_a_non_default_port() {
+        assert_eq!(host_header("api.partner.example", 443), "api.partner.example");
+        assert_eq!(host_header("api.partner.example", 8443), "api.partner.example:8443");
+        assert_eq!(host_header("api.partner.example", 80), "api.partner.example:80");
     }
 }

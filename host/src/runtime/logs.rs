@@ -1,7 +1,7 @@
 //! The invocation log: plugin log lines and captured stdout/stderr, kept
 //! with the invocation (never printed to the host's stdout), size-capped
-//! and stripped of control characters so a plugin cannot flood the host or
-//! inject terminal escapes.
+//! and with control characters made visible so a plugin cannot flood the
+//! host or inject terminal escapes.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -33,34 +33,18 @@ pub struct LogBuffer {
     dropped_bytes: u64,
 }
 
-/// Removes control characters (ANSI escapes included) and caps the length.
+/// Makes one line of plugin text safe to keep and show (every control,
+/// escape and bidi character replaced by a visible escape, through the one
+/// sanitiser in [`crate::text`]) and caps its length.
 pub fn sanitize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_LINE));
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // Drop a CSI sequence (ESC [ ... final byte) whole.
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        if c == '\t' {
-            out.push(' ');
-        } else if !c.is_control() {
-            out.push(c);
-        }
-        if out.len() >= MAX_LINE {
-            out.push('…');
-            break;
-        }
+    // Only what can be kept is looked at, however long the line.
+    let head = &text[..text.floor_char_boundary(MAX_LINE)];
+    let shown = crate::text::sanitize_line(head);
+    if shown.len() <= MAX_LINE && head.len() == text.len() {
+        return shown.into_owned();
     }
-    out
+    let cut = shown.floor_char_boundary(MAX_LINE);
+    format!("{}…", &shown[..cut])
 }
 
 impl LogBuffer {
@@ -196,8 +180,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strips_escapes_and_caps() {
-        assert_eq!(sanitize("\u{1b}[31mred\u{1b}[0m text\u{7}\r"), "red text");
+    fn shows_escapes_and_caps() {
+        assert_eq!(
+            sanitize("\u{1b}[31mred\u{1b}[0m text\u{7}\r\u{9b}\u{202e}"),
+            "\\u{1b}[31mred\\u{1b}[0m text\\u{7}\\u{d}\\u{9b}\\u{202e}"
+        );
+        for long in [
+            "\u{1b}".repeat(MAX_LINE),
+            "é".repeat(MAX_LINE),
+            "x".repeat(MAX_LINE + 1),
+        ] {
+            let kept = sanitize(&long);
+            assert!(
+                kept.len() <= MAX_LINE + '…'.len_utf8() && kept.ends_with('…'),
+                "{}",
+                kept.len()
+            );
+        }
+        assert_eq!(sanitize(&"x".repeat(MAX_LINE)), "x".repeat(MAX_LINE));
         let mut log = LogBuffer::new(10);
         log.push("info", "12345");
         log.push("info", "678901");

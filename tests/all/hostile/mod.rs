@@ -14,6 +14,7 @@ mod load;
 mod memory;
 mod probe;
 mod sandbox;
+mod terminal;
 
 use std::time::{Duration, Instant};
 
