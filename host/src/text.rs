@@ -26,6 +26,10 @@ pub enum Unsafe {
     C1Control,
     /// A bidirectional override, embedding, isolate or mark.
     Bidi,
+    /// An invisible character that can hide or disguise text: zero-width
+    /// space, word joiner, the byte-order mark, line and paragraph separators,
+    /// tag characters.
+    Invisible,
 }
 
 impl Unsafe {
@@ -36,6 +40,7 @@ impl Unsafe {
             Unsafe::Delete => "the DEL control character",
             Unsafe::C1Control => "a C1 control character",
             Unsafe::Bidi => "a bidirectional-text control",
+            Unsafe::Invisible => "an invisible formatting character",
         }
     }
 }
@@ -47,6 +52,9 @@ pub fn classify(c: char) -> Option<Unsafe> {
         '\u{7f}' => Some(Unsafe::Delete),
         '\u{80}'..='\u{9f}' => Some(Unsafe::C1Control),
         '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => Some(Unsafe::Bidi),
+        '\u{200b}' | '\u{2028}' | '\u{2029}' | '\u{2060}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}' => {
+            Some(Unsafe::Invisible)
+        }
         _ => None,
     }
 }
@@ -135,7 +143,10 @@ mod tests {
         ] {
             assert_eq!(classify(c), Some(Unsafe::Bidi), "{c:?}");
         }
-        for c in ['a', ' ', '~', '\u{a0}', 'é', '→', '日', '\u{2070}', '\u{2029}', '😀'] {
+        for c in ['\u{200b}', '\u{2028}', '\u{2029}', '\u{feff}', '\u{e0041}'] {
+            assert_eq!(classify(c), Some(Unsafe::Invisible), "{c:?}");
+        }
+        for c in ['a', ' ', '~', '\u{a0}', 'é', '→', '日', '\u{2070}', '😀'] {
             assert_eq!(classify(c), None, "{c:?}");
         }
     }
@@ -197,7 +208,7 @@ mod tests {
         }
 
         #[test]
-        fn safe_text_is_shown_as_it_is(text in "[^\u{0}-\u{1f}\u{7f}-\u{9f}\u{61c}\u{200e}\u{200f}\u{202a}-\u{202e}\u{2066}-\u{2069}]*") {
+        fn safe_text_is_shown_as_it_is(text in "[^\u{0}-\u{1f}\u{7f}-\u{9f}\u{61c}\u{200b}-\u{200f}\u{2028}-\u{202e}\u{2060}\u{2066}-\u{2069}\u{feff}\u{e0000}-\u{e007f}]*") {
             prop_assert_eq!(sanitize_line(&text), text.as_str());
         }
 
