@@ -35,7 +35,10 @@ pub fn outer_target_dir() -> BuildResult<PathBuf> {
 /// The toolchain channel pinned by the `rust-toolchain.toml` at or above
 /// `dir`, if there is one.
 pub fn pinned_toolchain(dir: &Path) -> Option<String> {
-    let file = dir.ancestors().map(|d| d.join("rust-toolchain.toml")).find(|f| f.is_file())?;
+    let file = dir
+        .ancestors()
+        .map(|d| d.join("rust-toolchain.toml"))
+        .find(|f| f.is_file())?;
     let text = std::fs::read_to_string(file).ok()?;
     text.lines().find_map(|line| {
         let (key, value) = line.split_once('=')?;
@@ -45,7 +48,10 @@ pub fn pinned_toolchain(dir: &Path) -> Option<String> {
 
 /// Whether the `rustup` proxy can be run.
 fn have_rustup() -> bool {
-    Command::new("rustup").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("rustup")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// A command running `tool` (`cargo` or `rustc`) of the pinned toolchain:

@@ -104,6 +104,9 @@ impl HostError {
             }
             HostError::Tampered { plugin, .. } => format!("reinstall it with `healthplug plugin add` (plugin `{plugin}`)"),
             HostError::Consent(_) => "`healthplug consent show <user>` shows what is granted".into(),
+            HostError::NotApproved(
+                crate::vetting::ApprovalError::DevDisabled | crate::vetting::ApprovalError::DevOverReviewed { .. },
+            ) => "install a build a trusted reviewer approved (`healthplug review sign`)".into(),
             HostError::NotApproved(_) => {
                 "a reviewer approves a plugin with `healthplug review sign`; partners testing locally install with --dev".into()
             }
