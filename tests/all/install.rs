@@ -314,6 +314,15 @@ fn no_manifest_path_or_symlink_reads_outside_the_plugin_directory() -> anyhow::R
             e.contains("probe.wasm") && e.contains("symbolic link leading outside"),
             "{e}"
         );
+
+        // `review sign` never writes an approval through a link out of the
+        // directory.
+        let victim = root.path().join("victim.txt");
+        std::fs::write(&victim, "keep me")?;
+        std::os::unix::fs::symlink(&victim, root.path().join("plugin/healthplug.approval"))?;
+        let written = healthplug_host::vetting::source::write_approval(&root.path().join("plugin"), "{}");
+        assert!(written.is_err(), "wrote an approval through a symbolic link");
+        assert_eq!(std::fs::read_to_string(&victim)?, "keep me");
     }
     assert!(home.host.plugins()?.is_empty());
     Ok(())

@@ -91,30 +91,67 @@ fn read_component(dir: &Dir, dir_path: &Path, name: &str) -> Result<Vec<u8>, Str
     Ok(bytes)
 }
 
+/// The plugin directory of `path` (a plugin directory, or a manifest file
+/// in one) and the manifest's file name in it.
+fn split(path: &Path) -> (PathBuf, String) {
+    if path.is_dir() {
+        return (path.to_path_buf(), MANIFEST_FILE.to_string());
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (parent.to_path_buf(), name)
+}
+
+fn open_dir(dir_path: &Path) -> Result<Dir, HostError> {
+    Dir::open_ambient_dir(dir_path, ambient_authority())
+        .map_err(|e| HostError::InvalidRequest(format!("cannot open the plugin directory {}: {e}", dir_path.display())))
+}
+
+/// Reads and parses the manifest named `name` in `dir`.
+fn manifest_in(dir: &Dir, dir_path: &Path, name: &str) -> Result<(String, Manifest, PathBuf), HostError> {
+    let manifest_path = dir_path.join(name);
+    let source = dir
+        .read_to_string(name)
+        .map_err(|e| HostError::InvalidRequest(format!("cannot read the manifest {}: {e}", manifest_path.display())))?;
+    let manifest = Manifest::parse(&source, &manifest_path)?;
+    Ok((source, manifest, manifest_path))
+}
+
+/// Reads only the manifest of the plugin at `path` (a plugin directory or
+/// a manifest file in one).
+pub fn read_manifest(path: &Path) -> Result<Manifest, HostError> {
+    let (dir_path, name) = split(path);
+    Ok(manifest_in(&open_dir(&dir_path)?, &dir_path, &name)?.1)
+}
+
+/// Writes `text` as the approval beside the manifest of the plugin at
+/// `path`, through the directory handle: an approval file that is a
+/// symbolic link leading outside the plugin directory is refused, never
+/// written through. Returns the file written.
+pub fn write_approval(path: &Path, text: &str) -> Result<PathBuf, HostError> {
+    let (dir_path, _) = split(path);
+    let file = dir_path.join(APPROVAL_FILE);
+    open_dir(&dir_path)?.write(APPROVAL_FILE, text).map_err(|e| {
+        HostError::InvalidRequest(format!(
+            "cannot write {}: {e} (it must be a file inside the plugin directory)",
+            file.display()
+        ))
+    })?;
+    Ok(file)
+}
+
 /// Reads the plugin at `path`: a plugin directory, or a manifest file in
 /// one (the directory is then the manifest's).
 pub fn read_plugin(path: &Path) -> Result<PluginSource, HostError> {
-    let (dir_path, manifest_name) = if path.is_dir() {
-        (path.to_path_buf(), MANIFEST_FILE.to_string())
-    } else {
-        let parent = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        (parent.to_path_buf(), name)
-    };
-    let manifest_path = dir_path.join(&manifest_name);
-    let dir = Dir::open_ambient_dir(&dir_path, ambient_authority()).map_err(|e| {
-        HostError::InvalidRequest(format!("cannot open the plugin directory {}: {e}", dir_path.display()))
-    })?;
-    let manifest_source = dir
-        .read_to_string(&manifest_name)
-        .map_err(|e| HostError::InvalidRequest(format!("cannot read the manifest {}: {e}", manifest_path.display())))?;
-    let manifest = Manifest::parse(&manifest_source, &manifest_path)?;
+    let (dir_path, manifest_name) = split(path);
+    let dir = open_dir(&dir_path)?;
+    let (manifest_source, manifest, manifest_path) = manifest_in(&dir, &dir_path, &manifest_name)?;
     let component_path = dir_path.join(&manifest.component);
     check_component_name(&manifest.component, &dir_path).map_err(|r| invalid(&component_path, r))?;
     let component = read_component(&dir, &dir_path, &manifest.component).map_err(|r| invalid(&component_path, r))?;
