@@ -349,3 +349,28 @@ fn every_example_installs_from_its_own_directory() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn reinstalling_repairs_a_modified_stored_component() -> anyhow::Result<()> {
+    let home = TestHome::new()?;
+    let report = home.host.install(&fixture_dir("probe"), InstallOptions::dev())?;
+    let stored = home
+        .path()
+        .join("components")
+        .join(format!("{}.wasm", report.plugin.component_sha256));
+    let mut wasm = std::fs::read(&stored)?;
+    let mid = wasm.len() / 3;
+    wasm[mid] ^= 0x01;
+    std::fs::write(&stored, &wasm)?;
+    let fresh = Host::open_with(home.path(), shared_runtime(), Default::default())?;
+    assert!(matches!(fresh.tools("probe"), Err(HostError::Tampered { .. })));
+
+    // The hint says "reinstall it": that must work.
+    fresh.install(&fixture_dir("probe"), InstallOptions::dev())?;
+    let again = Host::open_with(home.path(), shared_runtime(), Default::default())?;
+    assert!(
+        again.tools("probe").is_ok(),
+        "reinstalling left the modified component in place"
+    );
+    Ok(())
+}

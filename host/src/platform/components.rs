@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 
+use super::load::sha256_hex;
 use crate::runtime::write_atomically;
 
 /// The store's directory name in the home.
@@ -48,10 +49,11 @@ impl ComponentStore {
         Ok(self.dir.read(name_of(sha256)?)?)
     }
 
-    /// Stores `bytes` as component `sha256` unless it is there already.
+    /// Stores `bytes` as component `sha256` unless it is there already,
+    /// intact (a modified file is replaced, so reinstalling repairs it).
     pub(crate) fn write(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
         let name = name_of(sha256)?;
-        if self.dir.try_exists(&name).unwrap_or(false) {
+        if self.dir.read(&name).is_ok_and(|stored| sha256_hex(&stored) == sha256) {
             return Ok(());
         }
         write_atomically(&self.dir, &name, bytes).context("storing the component")
