@@ -97,7 +97,7 @@ impl HostError {
             HostError::UnknownPlugin(_) => "`healthplug plugin list` shows what is installed".into(),
             HostError::UnknownUser(_) => "users are created by `healthplug consent grant` or `healthplug user add`".into(),
             HostError::InvalidComponent { .. } => {
-                "build the plugin with `cargo build --release --target wasm32-wasip2` and point the manifest's `component` at the .wasm".into()
+                "build the plugin with `cargo build --release --target wasm32-wasip2` and name the .wasm, a file inside the plugin directory, in the manifest's `component`".into()
             }
             HostError::DigestMismatch { .. } => {
                 "rebuild the component or update `sha256` in the manifest (`sha256sum` the .wasm)".into()
