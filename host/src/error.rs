@@ -97,13 +97,16 @@ impl HostError {
             HostError::UnknownPlugin(_) => "`healthplug plugin list` shows what is installed".into(),
             HostError::UnknownUser(_) => "users are created by `healthplug consent grant` or `healthplug user add`".into(),
             HostError::InvalidComponent { .. } => {
-                "build the plugin with `cargo build --release --target wasm32-wasip2` and point the manifest's `component` at the .wasm".into()
+                "build the plugin with `cargo build --release --target wasm32-wasip2` and name the .wasm, a file inside the plugin directory, in the manifest's `component`".into()
             }
             HostError::DigestMismatch { .. } => {
                 "rebuild the component or update `sha256` in the manifest (`sha256sum` the .wasm)".into()
             }
             HostError::Tampered { plugin, .. } => format!("reinstall it with `healthplug plugin add` (plugin `{plugin}`)"),
             HostError::Consent(_) => "`healthplug consent show <user>` shows what is granted".into(),
+            HostError::NotApproved(
+                crate::vetting::ApprovalError::DevDisabled | crate::vetting::ApprovalError::DevOverReviewed { .. },
+            ) => "install a build a trusted reviewer approved (`healthplug review sign`)".into(),
             HostError::NotApproved(_) => {
                 "a reviewer approves a plugin with `healthplug review sign`; partners testing locally install with --dev".into()
             }

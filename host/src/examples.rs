@@ -1,5 +1,7 @@
 //! The example plugins, built from `plugins/` by the build script and
-//! embedded so `healthplug demo` works from any directory.
+//! embedded so `healthplug demo` works from any directory. The build script
+//! also assembles each into an installable directory (manifest and
+//! component side by side): `package_dir`.
 
 use std::path::PathBuf;
 
@@ -28,9 +30,17 @@ pub const NUTRITION_COACH: ExamplePlugin = ExamplePlugin {
     component: include_bytes!(concat!(env!("HEALTHPLUG_PLUGINS_WASM_DIR"), "/nutrition_coach.wasm")),
 };
 
-/// The source directory of an example plugin in this checkout.
+/// The source directory of an example plugin in this checkout (its
+/// manifest; the component is built elsewhere, see `package_dir`).
 pub fn source_dir(id: &str) -> PathBuf {
     PathBuf::from(env!("HEALTHPLUG_PLUGINS_DIR")).join(id)
+}
+
+/// The installable directory of an example plugin: its manifest and its
+/// built component, side by side (assembled by the build script under
+/// `target/wasm/packages/plugins/`).
+pub fn package_dir(id: &str) -> PathBuf {
+    PathBuf::from(env!("HEALTHPLUG_PLUGINS_PACKAGES_DIR")).join(id)
 }
 
 /// The directory the plugins' components are built into.

@@ -40,7 +40,7 @@ fn demo_prints_both_plugins_with_allowed_and_refused_types() {
 #[test]
 fn a_partner_installs_grants_and_invokes_from_the_command_line() {
     let home = tempfile::tempdir().unwrap();
-    let plugin = healthplug_host::examples::source_dir("activity-coach");
+    let plugin = healthplug_host::examples::package_dir("activity-coach");
     let plugin = plugin.to_str().unwrap();
 
     let out = healthplug(home.path(), &["plugin", "add", plugin, "--dev"]);
@@ -124,7 +124,7 @@ fn errors_are_one_line_with_a_hint_and_a_failing_exit() {
 #[test]
 fn import_prints_what_was_stored_skipped_and_malformed() {
     let home = tempfile::tempdir().unwrap();
-    let connector = healthplug_host::examples::source_dir("gpx");
+    let connector = healthplug_host::examples::package_dir("gpx");
     let out = healthplug(home.path(), &["plugin", "add", connector.to_str().unwrap(), "--dev"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = healthplug(
@@ -167,14 +167,11 @@ fn import_prints_what_was_stored_skipped_and_malformed() {
 fn a_reviewer_signs_and_the_platform_installs_only_what_it_trusts() {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    // A copy of the example plugin whose manifest points at the built component.
-    let src = healthplug_host::examples::source_dir("nutrition-coach");
-    let wasm = healthplug_host::examples::wasm_dir().join("nutrition_coach.wasm");
-    let manifest = std::fs::read_to_string(src.join("healthplug.toml")).unwrap().replace(
-        "../../target/wasm/wasm32-wasip2/release/nutrition_coach.wasm",
-        wasm.to_str().unwrap(),
-    );
-    std::fs::write(work.path().join("healthplug.toml"), manifest).unwrap();
+    // A copy of the example plugin: its manifest and its component.
+    let src = healthplug_host::examples::package_dir("nutrition-coach");
+    for file in ["healthplug.toml", "nutrition_coach.wasm"] {
+        std::fs::copy(src.join(file), work.path().join(file)).unwrap();
+    }
     let dir = work.path().to_str().unwrap();
     let key = work.path().join("reviewer.key");
 
@@ -226,6 +223,48 @@ fn a_reviewer_signs_and_the_platform_installs_only_what_it_trusts() {
         "{diff}"
     );
     assert!(diff.contains("version 0.1.0 -> 0.2.0"), "{diff}");
+}
+
+#[test]
+fn dev_installs_can_be_forbidden_and_consent_show_marks_dev_builds() {
+    let home = tempfile::tempdir().unwrap();
+    let plugin = healthplug_host::examples::package_dir("activity-coach");
+    let plugin = plugin.to_str().unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_healthplug"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["plugin", "add", plugin, "--dev"])
+        .env_remove("HEALTHPLUG_MASTER_KEY")
+        .env("HEALTHPLUG_ALLOW_DEV", "0")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        stderr.contains("does not allow --dev installs (HEALTHPLUG_ALLOW_DEV=0)"),
+        "{stderr}"
+    );
+    let out = healthplug(home.path(), &["plugin", "list"]);
+    assert!(
+        text(&out.stdout).contains("no plugins installed"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = healthplug(home.path(), &["plugin", "add", plugin, "--dev"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = healthplug(
+        home.path(),
+        &["consent", "grant", "ann", "activity-coach", "--types", "steps"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = healthplug(home.path(), &["consent", "show", "ann"]);
+    assert!(
+        text(&out.stdout).contains("activity-coach (dev build)"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

@@ -122,7 +122,6 @@ fn probe_copy(
     edit_wasm(&mut wasm);
     std::fs::write(dir.path().join("probe.wasm"), &wasm)?;
     let manifest = std::fs::read_to_string(fixture_dir("probe").join("healthplug.toml"))?;
-    let manifest = manifest.replace("../../../target/wasm/wasm32-wasip2/release/probe.wasm", "probe.wasm");
     std::fs::write(dir.path().join("healthplug.toml"), edit_manifest(manifest))?;
     Ok(dir)
 }

@@ -9,6 +9,7 @@ mod egress;
 mod foundation;
 mod fuzz_corpus;
 mod hostile;
+mod install;
 mod leaks;
 mod parsers;
 mod privacy;

@@ -15,8 +15,7 @@ use serde_json::json;
 fn probe_dir(edit: impl Fn(String) -> String) -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
     std::fs::copy(fixture_wasm("probe"), dir.path().join("probe.wasm"))?;
-    let manifest = std::fs::read_to_string(fixture_dir("probe").join("healthplug.toml"))?
-        .replace("../../../target/wasm/wasm32-wasip2/release/probe.wasm", "probe.wasm");
+    let manifest = std::fs::read_to_string(fixture_dir("probe").join("healthplug.toml"))?;
     std::fs::write(dir.path().join("healthplug.toml"), edit(manifest))?;
     Ok(dir)
 }
@@ -156,10 +155,7 @@ fn imports_are_checked_against_the_manifest() -> anyhow::Result<()> {
     // [network] and [storage] it is refused, naming both.
     let dir = tempfile::tempdir()?;
     std::fs::copy(fixture_wasm("netprobe"), dir.path().join("netprobe.wasm"))?;
-    let manifest = std::fs::read_to_string(fixture_dir("netprobe").join("healthplug.toml"))?.replace(
-        "../../../target/wasm/wasm32-wasip2/release/netprobe.wasm",
-        "netprobe.wasm",
-    );
+    let manifest = std::fs::read_to_string(fixture_dir("netprobe").join("healthplug.toml"))?;
     let cut = manifest
         .find("[network]")
         .ok_or_else(|| anyhow::anyhow!("no [network]"))?;

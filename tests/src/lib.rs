@@ -16,9 +16,11 @@ pub mod fuzz;
 pub mod fuzz_planner;
 pub mod https;
 
-/// The directory of a fixture plugin in `tests/fixtures/`.
+/// The installable directory of a fixture plugin of `tests/fixtures/`
+/// (`name` is its path there): its manifest and built component side by
+/// side, assembled by the build script.
 pub fn fixture_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("HEALTHPLUG_FIXTURES_DIR")).join(name)
+    PathBuf::from(env!("HEALTHPLUG_FIXTURES_PACKAGES_DIR")).join(name)
 }
 
 /// The built component of a fixture (crate name with `_`).
@@ -26,9 +28,10 @@ pub fn fixture_wasm(crate_name: &str) -> PathBuf {
     PathBuf::from(env!("HEALTHPLUG_FIXTURES_WASM_DIR")).join(format!("{crate_name}.wasm"))
 }
 
-/// The directory of an example plugin in `plugins/`.
+/// The installable directory of an example plugin of `plugins/`: its
+/// manifest and built component side by side.
 pub fn example_dir(id: &str) -> PathBuf {
-    healthplug_host::examples::source_dir(id)
+    healthplug_host::examples::package_dir(id)
 }
 
 /// One runtime (engine, pool, ticker) shared by every test in the process.

@@ -182,7 +182,7 @@ pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
             for c in rows.clone() {
                 let g = &c.grant;
                 t.row(vec![
-                    c.plugin,
+                    c.plugin + if c.dev { " (dev build)" } else { "" },
                     g.data_type.to_string(),
                     match (g.read, g.write) {
                         (true, true) => "read+write",

@@ -45,6 +45,12 @@ pub(super) fn run(host: &Host, cmd: PluginCommand, json: bool) -> CliResult {
                 },
                 report.load_ms
             );
+            if report.consents_reset {
+                println!(
+                    "  signed by another publisher key than the installed {}: a new plugin; every user's grants, consent versions and storage for the old one were deleted",
+                    p.id
+                );
+            }
             Ok(())
         }
         PluginCommand::List => {

@@ -6,19 +6,15 @@ use std::path::Path;
 use super::args::{ReviewArgs, ReviewCommand, TrustCommand};
 use super::output::{indent, print_json, short_time};
 use super::{CliError, CliResult, usage};
-use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::manifest::Manifest;
 use crate::platform::Host;
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::vetting::approval::normalize_public_key;
-use crate::vetting::{APPROVAL_FILE, ReviewReport, ReviewerKey, Severity, diff, review};
+use crate::vetting::source::{read_manifest, write_approval};
+use crate::vetting::{ReviewReport, ReviewerKey, Severity, diff, review};
 
 fn manifest_of(path: &Path) -> Result<Manifest, CliError> {
-    let file = if path.is_dir() {
-        path.join(MANIFEST_FILE)
-    } else {
-        path.to_path_buf()
-    };
-    Ok(Manifest::load(&file).map_err(crate::error::HostError::from)?)
+    Ok(read_manifest(path)?)
 }
 
 fn print_report(r: &ReviewReport) {
@@ -159,24 +155,22 @@ pub(super) fn run(args: ReviewArgs, json: bool) -> CliResult {
             let key = ReviewerKey::load(&key)?;
             let m = &report.manifest;
             let approval = key.approve(&m.id, &m.version, &report.component_sha256, &report.manifest_sha256);
-            let dest = out.unwrap_or_else(|| {
-                let dir = if path.is_dir() {
-                    path.clone()
-                } else {
-                    path.parent().map(Path::to_path_buf).unwrap_or_default()
-                };
-                dir.join(APPROVAL_FILE)
-            });
-            std::fs::write(
-                &dest,
-                serde_json::to_string_pretty(&approval).map_err(anyhow::Error::from)?,
-            )
-            .map_err(|e| {
-                usage(
-                    format!("cannot write {}: {e}", dest.display()),
-                    "choose another place with --out",
-                )
-            })?;
+            let text = serde_json::to_string_pretty(&approval).map_err(anyhow::Error::from)?;
+            let dest = match out {
+                // Beside the manifest, through the plugin directory's handle.
+                None => {
+                    write_approval(&path, &text).map_err(|e| usage(e.to_string(), "choose another place with --out"))?
+                }
+                Some(dest) => {
+                    std::fs::write(&dest, &text).map_err(|e| {
+                        usage(
+                            format!("cannot write {}: {e}", dest.display()),
+                            "choose another place with --out",
+                        )
+                    })?;
+                    dest
+                }
+            };
             if json {
                 return Ok(print_json(&approval)?);
             }

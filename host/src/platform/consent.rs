@@ -73,6 +73,8 @@ pub struct ConsentView {
     pub grant: UserGrant,
     /// `active`, `revoked`, `expired`.
     pub status: String,
+    /// The plugin is installed from a dev build (not reviewed).
+    pub dev: bool,
 }
 
 fn check_against_request(req: &GrantRequest, ty: DataType, r: &TypeRequest, plugin: &str) -> Result<(), HostError> {
@@ -375,6 +377,13 @@ impl Host {
     pub fn consents(&self, user: &str) -> Result<Vec<ConsentView>, HostError> {
         let user = self.user(user)?;
         let now = now_ms();
+        let dev: Vec<String> = self
+            .vault
+            .plugins()?
+            .into_iter()
+            .filter(|p| p.dev)
+            .map(|p| p.id)
+            .collect();
         Ok(self
             .vault
             .consents_of(user.id)?
@@ -388,6 +397,7 @@ impl Host {
                     "active"
                 };
                 ConsentView {
+                    dev: dev.contains(&plugin),
                     plugin,
                     grant,
                     status: status.to_string(),

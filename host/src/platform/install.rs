@@ -1,30 +1,31 @@
-//! Installing, listing, loading and removing plugins. An install validates
-//! everything (manifest, digest, component, world, imports) before it
-//! writes anything; every load re-checks the installed bytes against the
-//! digest recorded at install.
+//! Installing and listing plugins. An install validates everything
+//! (manifest, digest, approval, what it replaces, component, world,
+//! imports) before it writes anything. The plugin directory is read through
+//! a `cap_std` handle (`vetting::read_plugin`), so nothing outside it is
+//! read. Installing over a plugin of the same id is an update (users keep
+//! their grants), a new plugin (a new component signed by another
+//! publisher key: the old grants, consent versions and storage are deleted
+//! in the same transaction) or refused (a `--dev` build over a reviewed
+//! one, or any `--dev` build where the platform forbids them); see
+//! `succession.rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
-use anyhow::Context;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use wasmtime::component::Component;
 
 use super::Host;
-use crate::bindings::PluginPre;
-use crate::bindings::connector::ConnectorPre;
-use crate::capabilities::linker_for;
-use crate::consent::TypeRequest;
+// `LoadedPlugin` and `WorldPre` moved to `load.rs`; re-exported here for
+// the modules that name them through `install`.
+pub use super::load::LoadedPlugin;
+pub(crate) use super::load::WorldPre;
+use super::load::{invalid, sha256_hex};
+use super::succession::{Succession, succession};
 use crate::error::HostError;
-use crate::manifest::{MANIFEST_FILE, Manifest, World};
-use crate::runtime::{CacheOutcome, EffectiveLimits, InvocationState};
+use crate::manifest::Manifest;
+use crate::runtime::{CacheOutcome, EffectiveLimits};
 use crate::vault::{AuditEvent, AuditKind, PluginRecord, audit, now_ms, plugins};
-use crate::vetting::{Approval, ApprovalError, ImportCheck, check_imports};
-
-/// The largest component accepted, bytes.
-const MAX_COMPONENT_BYTES: usize = 64 * 1024 * 1024;
+use crate::vetting::{Approval, ApprovalError, MAX_COMPONENT_BYTES, read_plugin};
 
 /// How to install.
 #[derive(Clone, Debug, Default)]
@@ -59,134 +60,29 @@ pub struct InstallReport {
     pub compiled: bool,
     /// Time to compile or load it, ms.
     pub load_ms: f64,
-}
-
-/// A linked component, ready to instantiate, by world.
-pub(crate) enum WorldPre {
-    /// A tool plugin.
-    Plugin(PluginPre<InvocationState>),
-    /// A connector.
-    Connector(ConnectorPre<InvocationState>),
-}
-
-/// A plugin ready to instantiate.
-pub struct LoadedPlugin {
-    /// Its vault record.
-    pub record: PluginRecord,
-    /// Its manifest.
-    pub manifest: Manifest,
-    /// Its effective limits.
-    pub limits: EffectiveLimits,
-    /// What its manifest requests, per type (shared by its invocations).
-    pub requests: Arc<[TypeRequest]>,
-    pub(crate) pre: WorldPre,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-fn invalid(path: &Path, reason: impl Into<String>) -> HostError {
-    HostError::InvalidComponent {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
-
-/// The static capability check of a compiled component against its
-/// manifest.
-pub(crate) fn inspect(engine: &wasmtime::Engine, manifest: &Manifest, component: &Component) -> ImportCheck {
-    let ty = component.component_type();
-    let imports = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
-    let exports = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
-    check_imports(manifest, imports, exports)
-}
-
-/// The deepest message of a wasmtime error: the one that says what is wrong.
-fn root_message(e: &wasmtime::Error) -> String {
-    e.chain().last().map(|c| c.to_string()).unwrap_or_else(|| e.to_string())
+    /// A new component signed by another publisher key than the installed
+    /// one: a new plugin. Every user's grants, consent versions and storage
+    /// for the old one were deleted.
+    pub consents_reset: bool,
 }
 
 impl Host {
-    fn component_file(&self, sha256: &str) -> PathBuf {
-        self.home().join("components").join(format!("{sha256}.wasm"))
-    }
-
-    /// Compiles (or loads from cache) and links a component for `manifest`.
-    fn prepare(
-        &self,
-        manifest: &Manifest,
-        sha256: &str,
-        bytes: &[u8],
-        path: &Path,
-    ) -> Result<(WorldPre, CacheOutcome, f64), HostError> {
-        let engine = self
-            .runtime
-            .engine_for(manifest.limits.fuel.is_some())
-            .map_err(HostError::Internal)?;
-        let started = Instant::now();
-        let (component, outcome): (Component, CacheOutcome) = self
-            .cache
-            .load(engine, sha256, bytes)
-            .map_err(|e| invalid(path, format!("not a valid WebAssembly component: {}", e.root_cause())))?;
-        let load_ms = started.elapsed().as_secs_f64() * 1e3;
-        let check = inspect(engine, manifest, &component);
-        if let Some(error) = check.errors.first() {
-            return Err(invalid(path, error.clone()));
-        }
-        let linker = linker_for(engine, manifest)?;
-        let pre = linker.instantiate_pre(&component).map_err(|e| {
-            invalid(
-                path,
-                format!("it imports something this plugin may not use: {}", root_message(&e)),
-            )
-        })?;
-        let pre = match manifest.world {
-            World::Plugin => WorldPre::Plugin(PluginPre::new(pre).map_err(|e| {
-                invalid(
-                    path,
-                    format!(
-                        "it does not export the `plugin` world (`tools`, `invoke`): {}",
-                        root_message(&e)
-                    ),
-                )
-            })?),
-            World::Connector => WorldPre::Connector(ConnectorPre::new(pre).map_err(|e| {
-                invalid(
-                    path,
-                    format!(
-                        "it does not export the `connector` world (`ingest`): {}",
-                        root_message(&e)
-                    ),
-                )
-            })?),
-        };
-        Ok((pre, outcome, load_ms))
-    }
-
     /// Installs the plugin at `path` (a plugin directory or its manifest).
+    /// The component must be a file inside that directory.
     pub fn install(&self, path: &Path, options: InstallOptions) -> Result<InstallReport, HostError> {
-        let manifest_path = if path.is_dir() {
-            path.join(MANIFEST_FILE)
-        } else {
-            path.to_path_buf()
-        };
-        let source = std::fs::read_to_string(&manifest_path).map_err(|e| {
-            HostError::InvalidRequest(format!("cannot read the manifest {}: {e}", manifest_path.display()))
-        })?;
-        let manifest = Manifest::parse(&source, &manifest_path)?;
-        let component_path = manifest.component_path(&manifest_path);
-        let bytes = std::fs::read(&component_path)
-            .map_err(|e| invalid(&component_path, format!("cannot read the component: {e}")))?;
+        let source = read_plugin(path)?;
         let mut options = options;
         if !options.dev && options.approval.is_none() {
-            let file = manifest_path.with_file_name(crate::vetting::APPROVAL_FILE);
-            options.approval = Some(
-                std::fs::read_to_string(&file)
-                    .map_err(|_| HostError::NotApproved(ApprovalError::Missing(file.display().to_string())))?,
-            );
+            let missing = || HostError::NotApproved(ApprovalError::Missing(source.approval_path.display().to_string()));
+            options.approval = Some(source.approval.clone().ok_or_else(missing)?);
         }
-        self.install_parts(&source, &manifest_path, &component_path, &bytes, options)
+        self.install_parts(
+            &source.manifest_source,
+            &source.manifest_path,
+            &source.component_path,
+            &source.component,
+            options,
+        )
     }
 
     /// Installs from a manifest text and component bytes (`manifest_path`
@@ -216,26 +112,32 @@ impl Host {
                 actual: sha256,
             });
         }
-        let manifest_sha256 = sha256_hex(manifest_source.as_bytes());
-        if !options.dev {
-            let Some(text) = &options.approval else {
-                return Err(HostError::NotApproved(ApprovalError::Missing("an approval".into())));
-            };
-            self.verify_approval(text, &manifest.id, &manifest.version, &sha256, &manifest_sha256)?;
+        let result = self.install_checked(manifest, manifest_source, component_path, bytes, &sha256, &options);
+        if result.is_err() {
+            // A refused install leaves no component or compiled artifact.
+            self.forget_component(&sha256);
         }
-        let (pre, outcome, load_ms) = self.prepare(&manifest, &sha256, bytes, component_path)?;
+        result
+    }
+
+    fn install_checked(
+        &self,
+        manifest: Manifest,
+        manifest_source: &str,
+        component_path: &Path,
+        bytes: &[u8],
+        sha256: &str,
+        options: &InstallOptions,
+    ) -> Result<InstallReport, HostError> {
+        let manifest_sha256 = sha256_hex(manifest_source.as_bytes());
+        let signer = self.authorize(&manifest, options, sha256, &manifest_sha256)?;
+        let previous = self.vault.plugin(&manifest.id)?;
+        let succession = succession(previous.as_ref(), signer.as_deref(), sha256).map_err(HostError::NotApproved)?;
+        let (pre, outcome, load_ms) = self.prepare(&manifest, sha256, bytes, component_path)?;
 
         // Everything is valid: now write, component first (content-addressed,
         // so a failed database write leaves nothing that matters).
-        let file = self.component_file(&sha256);
-        if !file.exists() {
-            let dir = self.home().join("components");
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let tmp = tempfile::NamedTempFile::new_in(&dir).context("writing the component")?;
-            std::fs::write(tmp.path(), bytes).context("writing the component")?;
-            tmp.persist(&file)
-                .map_err(|e| anyhow::anyhow!("storing the component: {}", e.error))?;
-        }
+        self.components.write(sha256, bytes)?;
         let record = PluginRecord {
             id: manifest.id.clone(),
             version: manifest.version.clone(),
@@ -244,33 +146,12 @@ impl Host {
             world: manifest.world.id().to_string(),
             manifest: manifest_source.to_string(),
             manifest_sha256,
-            component_sha256: sha256.clone(),
+            component_sha256: sha256.to_string(),
             installed_ms: now_ms(),
             dev: options.dev,
             approval: if options.dev { None } else { options.approval.clone() },
         };
-        let previous = self.vault.plugin(&manifest.id)?;
-        self.vault.write(|tx| {
-            plugins::upsert(tx, &record)?;
-            let detail = match &previous {
-                Some(p) => format!(
-                    "version {} (was {}){}",
-                    record.version,
-                    p.version,
-                    if options.dev { "; dev" } else { "" }
-                ),
-                None => format!("version {}{}", record.version, if options.dev { "; dev" } else { "" }),
-            };
-            audit::append(
-                tx,
-                self.vault.keys(),
-                &AuditEvent::new(AuditKind::Install)
-                    .plugin(&record.id, &sha256)
-                    .outcome("ok")
-                    .detail(detail),
-            )?;
-            Ok(())
-        })?;
+        self.commit_install(&record, previous.as_ref(), succession)?;
         let limits = EffectiveLimits::resolve(
             &manifest.limits,
             manifest.storage.as_ref(),
@@ -287,124 +168,100 @@ impl Host {
         if let Ok(mut map) = self.loaded.lock() {
             map.insert(record.id.clone(), loaded);
         }
+        if let Some(p) = &previous
+            && p.component_sha256 != sha256
+        {
+            self.forget_component(&p.component_sha256);
+        }
         Ok(InstallReport {
             plugin: record,
             previous_version: previous.map(|p| p.version),
             component_bytes: bytes.len(),
             compiled: outcome == CacheOutcome::Compiled,
             load_ms,
+            consents_reset: succession == Succession::NewPublisher,
         })
+    }
+
+    /// Whether this install may happen at all: a dev build where the
+    /// platform allows them, or a valid approval. Returns the key that
+    /// signed the approval (`None` for a dev build).
+    fn authorize(
+        &self,
+        manifest: &Manifest,
+        options: &InstallOptions,
+        sha256: &str,
+        manifest_sha256: &str,
+    ) -> Result<Option<String>, HostError> {
+        if options.dev {
+            if !self.allow_dev {
+                return Err(HostError::NotApproved(ApprovalError::DevDisabled));
+            }
+            return Ok(None);
+        }
+        let Some(text) = &options.approval else {
+            return Err(HostError::NotApproved(ApprovalError::Missing("an approval".into())));
+        };
+        let approval = self.verify_approval(text, &manifest.id, &manifest.version, sha256, manifest_sha256)?;
+        Ok(Some(approval.reviewer))
+    }
+
+    /// Records the install (and, for a new publisher, deletes the old
+    /// plugin's grants, consent versions and storage) in one transaction.
+    fn commit_install(
+        &self,
+        record: &PluginRecord,
+        previous: Option<&PluginRecord>,
+        succession: Succession,
+    ) -> Result<(), HostError> {
+        let dev = if record.dev { "; dev" } else { "" };
+        let mut detail = match previous {
+            Some(p) => format!("version {} (was {}){dev}", record.version, p.version),
+            None => format!("version {}{dev}", record.version),
+        };
+        if succession == Succession::NewPublisher {
+            detail.push_str(
+                "; signed by a new publisher key: the previous grants, consent versions and storage were deleted",
+            );
+        }
+        self.vault.write(|tx| {
+            if succession == Succession::NewPublisher {
+                plugins::delete(tx, &record.id)?;
+            }
+            plugins::upsert(tx, record)?;
+            audit::append(
+                tx,
+                self.vault.keys(),
+                &AuditEvent::new(AuditKind::Install)
+                    .plugin(&record.id, &record.component_sha256)
+                    .outcome("ok")
+                    .detail(detail),
+            )?;
+            Ok(())
+        })?;
+        Ok(())
     }
 
     /// Checks a reviewer's approval against the trust store and the exact
     /// plugin, version, component and manifest.
-    fn verify_approval(
+    pub(crate) fn verify_approval(
         &self,
         text: &str,
         plugin: &str,
         version: &str,
         component_sha256: &str,
         manifest_sha256: &str,
-    ) -> Result<(), HostError> {
+    ) -> Result<Approval, HostError> {
         let approval = Approval::parse(text).map_err(HostError::NotApproved)?;
         let trusted: Vec<String> = self.vault.reviewers()?.into_iter().map(|r| r.public_key).collect();
         approval
             .verify(&trusted, plugin, version, component_sha256, manifest_sha256)
-            .map_err(HostError::NotApproved)
+            .map_err(HostError::NotApproved)?;
+        Ok(approval)
     }
 
     /// Every installed plugin.
     pub fn plugins(&self) -> Result<Vec<PluginRecord>, HostError> {
         Ok(self.vault.plugins()?)
-    }
-
-    /// Removes a plugin and every consent given to it.
-    pub fn remove(&self, id: &str) -> Result<PluginRecord, HostError> {
-        let record = self
-            .vault
-            .plugin(id)?
-            .ok_or_else(|| HostError::UnknownPlugin(id.to_string()))?;
-        self.vault.write(|tx| {
-            plugins::delete(tx, id)?;
-            audit::append(
-                tx,
-                self.vault.keys(),
-                &AuditEvent::new(AuditKind::Remove)
-                    .plugin(id, &record.component_sha256)
-                    .outcome("ok"),
-            )?;
-            Ok(())
-        })?;
-        if let Ok(mut map) = self.loaded.lock() {
-            map.remove(id);
-        }
-        let still_used = self
-            .vault
-            .plugins()?
-            .iter()
-            .any(|p| p.component_sha256 == record.component_sha256);
-        if !still_used {
-            let _ = std::fs::remove_file(self.component_file(&record.component_sha256));
-        }
-        Ok(record)
-    }
-
-    /// The loaded plugin `id`: from memory, or loaded from the home
-    /// directory after checking the component against its recorded digest.
-    pub fn loaded(&self, id: &str) -> Result<Arc<LoadedPlugin>, HostError> {
-        if let Ok(map) = self.loaded.lock()
-            && let Some(p) = map.get(id)
-        {
-            return Ok(p.clone());
-        }
-        let record = self
-            .vault
-            .plugin(id)?
-            .ok_or_else(|| HostError::UnknownPlugin(id.to_string()))?;
-        let file = self.component_file(&record.component_sha256);
-        let bytes = std::fs::read(&file).map_err(|e| HostError::Tampered {
-            plugin: id.to_string(),
-            expected: record.component_sha256.clone(),
-            actual: format!("unreadable ({e})"),
-        })?;
-        let actual = sha256_hex(&bytes);
-        if actual != record.component_sha256 {
-            return Err(HostError::Tampered {
-                plugin: id.to_string(),
-                expected: record.component_sha256.clone(),
-                actual,
-            });
-        }
-        let manifest_name = PathBuf::from(format!("<installed manifest of {id}>"));
-        if sha256_hex(record.manifest.as_bytes()) != record.manifest_sha256 {
-            return Err(HostError::Tampered {
-                plugin: id.to_string(),
-                expected: record.manifest_sha256.clone(),
-                actual: "a modified manifest".into(),
-            });
-        }
-        let manifest = Manifest::parse(&record.manifest, &manifest_name)?;
-        if !record.dev {
-            let text = record.approval.as_deref().unwrap_or("");
-            self.verify_approval(text, &record.id, &record.version, &actual, &record.manifest_sha256)?;
-        }
-        let (pre, _, _) = self.prepare(&manifest, &record.component_sha256, &bytes, &file)?;
-        let limits = EffectiveLimits::resolve(
-            &manifest.limits,
-            manifest.storage.as_ref(),
-            &self.runtime.config().platform,
-            manifest.world,
-        );
-        let loaded = Arc::new(LoadedPlugin {
-            record,
-            requests: manifest.type_requests().into(),
-            manifest,
-            limits,
-            pre,
-        });
-        if let Ok(mut map) = self.loaded.lock() {
-            map.insert(id.to_string(), loaded.clone());
-        }
-        Ok(loaded)
     }
 }

@@ -2,16 +2,21 @@
 //! operations the CLI and embedding services call (install, consent,
 //! invoke, records, audit, erase).
 
+mod components;
 mod consent;
 mod import;
 mod install;
 mod invoke;
+mod load;
 mod records;
 mod session;
+mod succession;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+use components::ComponentStore;
 
 use crate::consent::PlatformPolicy;
 use crate::error::HostError;
@@ -20,12 +25,28 @@ use crate::vault::{UserRecord, Vault};
 
 pub use consent::{CapabilityView, ConsentView, GrantRequest, RevokeReport};
 pub use import::{ImportReport, Problem, SkipCount, TypeCount};
-pub use install::{InstallOptions, InstallReport, LoadedPlugin};
+pub use install::{InstallOptions, InstallReport};
 pub use invoke::{InvokeOutcome, ToolFailure, ToolInfo};
+pub use load::LoadedPlugin;
 pub use records::RecordView;
 
 /// The environment variable naming the home directory.
 pub const HOME_ENV: &str = "HEALTHPLUG_HOME";
+
+/// The environment variable that forbids `--dev` installs when set to `0`
+/// (or `false`, `no`, `off`; any value other than `1`, `true`, `yes`, `on`
+/// forbids them too: the setting fails closed).
+pub const ALLOW_DEV_ENV: &str = "HEALTHPLUG_ALLOW_DEV";
+
+/// Whether the environment allows `--dev` installs (yes when
+/// `HEALTHPLUG_ALLOW_DEV` is unset or empty).
+pub fn dev_allowed_by_env() -> bool {
+    match std::env::var(ALLOW_DEV_ENV) {
+        Err(std::env::VarError::NotPresent) => true,
+        Err(std::env::VarError::NotUnicode(_)) => false,
+        Ok(v) => matches!(v.trim().to_ascii_lowercase().as_str(), "" | "1" | "true" | "yes" | "on"),
+    }
+}
 
 /// The home directory to use: `explicit`, else `$HEALTHPLUG_HOME`, else the
 /// OS data directory.
@@ -46,7 +67,9 @@ pub struct Host {
     vault: Vault,
     runtime: Arc<Runtime>,
     cache: ComponentCache,
+    components: ComponentStore,
     policy: PlatformPolicy,
+    allow_dev: bool,
     loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
 }
 
@@ -60,14 +83,29 @@ impl Host {
     /// Opens the home directory sharing `runtime` (one engine per process).
     pub fn open_with(home: &Path, runtime: Arc<Runtime>, policy: PlatformPolicy) -> Result<Host, HostError> {
         let vault = Vault::open(home)?;
-        let cache = ComponentCache::new(&home.join("cache"), vault.keys().cache.clone());
+        let cache = ComponentCache::new(&vault.home().join("cache"), vault.keys().cache.clone())?;
+        let components = ComponentStore::open(vault.home())?;
         Ok(Host {
             vault,
             runtime,
             cache,
+            components,
             policy,
+            allow_dev: dev_allowed_by_env(),
             loaded: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Allows or forbids `--dev` installs (the default comes from
+    /// `HEALTHPLUG_ALLOW_DEV`).
+    pub fn with_dev_allowed(mut self, allow: bool) -> Host {
+        self.allow_dev = allow;
+        self
+    }
+
+    /// Whether `--dev` installs are allowed.
+    pub fn dev_allowed(&self) -> bool {
+        self.allow_dev
     }
 
     /// The vault.

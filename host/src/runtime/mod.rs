@@ -9,6 +9,7 @@ mod run;
 mod slots;
 mod state;
 
+pub(crate) use cache::write_atomically;
 pub use cache::{CacheOutcome, ComponentCache};
 pub use engine::{Runtime, RuntimeConfig, engine_config};
 pub use limits::{EffectiveLimits, LimitKind, PlatformLimits};

@@ -69,6 +69,19 @@ pub enum ApprovalError {
         /// Found.
         actual: String,
     },
+    /// A `--dev` build may not replace a reviewed plugin.
+    #[error(
+        "`{plugin}` is installed from a reviewed build (approved by {reviewer}); a --dev build may not replace it (`healthplug plugin remove {plugin}` first, which deletes its users' grants and data)"
+    )]
+    DevOverReviewed {
+        /// The plugin.
+        plugin: String,
+        /// Who approved the installed build.
+        reviewer: String,
+    },
+    /// The platform does not allow dev installs.
+    #[error("this platform does not allow --dev installs (HEALTHPLUG_ALLOW_DEV=0); install a reviewed build")]
+    DevDisabled,
     /// The approval is for another plugin or version.
     #[error("the approval is for {approved}, not {actual}")]
     OtherPlugin {

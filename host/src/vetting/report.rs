@@ -1,17 +1,18 @@
 //! The reviewer's report: what a plugin really asks for and really
 //! imports, with risk flags, so a person can decide whether to sign it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use super::Approval;
 use super::imports::{ImportCheck, check};
-use super::{APPROVAL_FILE, Approval};
+use super::source::{PluginSource, read_plugin};
 use crate::error::HostError;
-use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::manifest::Manifest;
 use crate::registry::Category;
 use crate::runtime::{EffectiveLimits, PlatformLimits};
 
@@ -241,19 +242,14 @@ pub fn risks(manifest: &Manifest, check: &ImportCheck, limits: &EffectiveLimits)
 /// Reads a plugin directory (or manifest), compiles its component to read
 /// its imports, and builds the report.
 pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result<ReviewReport, HostError> {
-    let manifest_path: PathBuf = if path.is_dir() {
-        path.join(MANIFEST_FILE)
-    } else {
-        path.to_path_buf()
-    };
-    let source = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| HostError::InvalidRequest(format!("cannot read the manifest {}: {e}", manifest_path.display())))?;
-    let manifest = Manifest::parse(&source, &manifest_path)?;
-    let component_path = manifest.component_path(&manifest_path);
-    let bytes = std::fs::read(&component_path).map_err(|e| HostError::InvalidComponent {
-        path: component_path.display().to_string(),
-        reason: format!("cannot read the component: {e}"),
-    })?;
+    let PluginSource {
+        manifest_source: source,
+        manifest,
+        component_path,
+        component: bytes,
+        approval: approval_text,
+        ..
+    } = read_plugin(path)?;
     let component = Component::new(engine, &bytes).map_err(|e| HostError::InvalidComponent {
         path: component_path.display().to_string(),
         reason: format!("not a valid WebAssembly component: {}", e.root_cause()),
@@ -266,28 +262,26 @@ pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result
     );
     let component_sha256 = sha256_hex(&bytes);
     let manifest_sha256 = sha256_hex(source.as_bytes());
-    let approval = std::fs::read_to_string(manifest_path.with_file_name(APPROVAL_FILE))
-        .ok()
-        .map(|text| match Approval::parse(&text) {
-            Ok(a) => ApprovalStatus {
-                reviewer: a.reviewer.clone(),
-                signed_at: a.signed_at.clone(),
-                matches: a
-                    .verify(
-                        std::slice::from_ref(&a.reviewer),
-                        &manifest.id,
-                        &manifest.version,
-                        &component_sha256,
-                        &manifest_sha256,
-                    )
-                    .map_err(|e| e.to_string()),
-            },
-            Err(e) => ApprovalStatus {
-                reviewer: String::new(),
-                signed_at: String::new(),
-                matches: Err(e.to_string()),
-            },
-        });
+    let approval = approval_text.map(|text| match Approval::parse(&text) {
+        Ok(a) => ApprovalStatus {
+            reviewer: a.reviewer.clone(),
+            signed_at: a.signed_at.clone(),
+            matches: a
+                .verify(
+                    std::slice::from_ref(&a.reviewer),
+                    &manifest.id,
+                    &manifest.version,
+                    &component_sha256,
+                    &manifest_sha256,
+                )
+                .map_err(|e| e.to_string()),
+        },
+        Err(e) => ApprovalStatus {
+            reviewer: String::new(),
+            signed_at: String::new(),
+            matches: Err(e.to_string()),
+        },
+    });
     let limits = EffectiveLimits::resolve(&manifest.limits, manifest.storage.as_ref(), platform, manifest.world);
     Ok(ReviewReport {
         risks: risks(&manifest, &check, &limits),
