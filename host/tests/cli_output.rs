@@ -105,7 +105,7 @@ fn a_reader_hanging_up_ends_records_and_invoke_quietly() {
 #[test]
 fn a_grant_says_the_purpose_it_is_for() {
     let home = tempfile::tempdir().unwrap();
-    let plugin = healthplug_host::examples::source_dir("activity-coach");
+    let plugin = healthplug_host::examples::package_dir("activity-coach");
     let out = healthplug(home.path(), &["plugin", "add", plugin.to_str().unwrap(), "--dev"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = healthplug(
