@@ -2,7 +2,11 @@
 //! covers the previous entry's hash and the entry's canonical JSON, and a
 //! head record (entry count and last hash) is authenticated with a key
 //! derived from the master key, so an edited, deleted, reordered or
-//! truncated entry is detected and named. Never holds health values.
+//! truncated entry is detected and named; the head is also anchored in a
+//! file outside the database (`anchor.rs`), so a rolled-back log is caught
+//! too. Never holds health values.
+
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -46,6 +50,8 @@ pub enum AuditKind {
     Storage,
     /// The reviewer trust store changed.
     Trust,
+    /// The vault's schema was upgraded.
+    Upgrade,
 }
 
 impl AuditKind {
@@ -66,6 +72,7 @@ impl AuditKind {
             AuditKind::Egress => "egress",
             AuditKind::Storage => "storage",
             AuditKind::Trust => "trust",
+            AuditKind::Upgrade => "upgrade",
         }
     }
 }
@@ -172,14 +179,19 @@ fn head_text(seq: i64, hash: &str) -> String {
     format!("{seq}:{hash}")
 }
 
+/// The last entry's seq and hash, if any.
+pub(crate) fn head(conn: &Connection) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 /// Appends `event` inside the caller's write transaction; returns its seq.
+/// The new head is anchored outside the database (see `anchor.rs`) by
+/// `Vault::write` before the transaction commits.
 pub(crate) fn append(tx: &Connection, keys: &DerivedKeys, event: &AuditEvent) -> Result<i64> {
-    let last: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
+    let (prev_seq, prev_hash) = head(tx)?.unwrap_or((0, GENESIS.to_string()));
     let entry = AuditEntry {
         seq: prev_seq + 1,
         at: super::now_ms(),
@@ -234,8 +246,26 @@ impl VerifyReport {
     }
 }
 
-/// Walks the chain and checks the authenticated head.
-pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
+/// Walks the chain, checks the authenticated head, then checks the head
+/// against the anchor file at `anchor` (see `anchor.rs`).
+pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys, anchor: &Path) -> Result<VerifyReport> {
+    let report = verify_table(conn, keys)?;
+    if !report.ok() {
+        return Ok(report);
+    }
+    let (last_seq, last_hash) = head(conn)?.unwrap_or((0, GENESIS.to_string()));
+    if let Some((first_bad, problem)) = super::anchor::check(anchor, &keys.anchor, last_seq, &last_hash)? {
+        return Ok(VerifyReport {
+            entries: report.entries,
+            first_bad: Some(first_bad),
+            problem: Some(problem),
+        });
+    }
+    Ok(report)
+}
+
+/// Walks the chain and checks the authenticated head in `meta`.
+fn verify_table(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
     let mut stmt = conn.prepare("SELECT seq, entry, prev_hash, hash FROM audit ORDER BY seq")?;
     let mut rows = stmt.query([])?;
     let mut expected_seq = 1i64;
@@ -324,7 +354,8 @@ pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyRepo
     let mut parts = head.rsplitn(2, ':');
     let mac = parts.next().unwrap_or("");
     let text = parts.next().unwrap_or("");
-    if hex::encode(keys.audit.mac(text.as_bytes())) != mac {
+    let mac = hex::decode(mac).unwrap_or_default();
+    if !keys.audit.verify(text.as_bytes(), &mac) {
         return Ok(bad(
             last_seq.max(1),
             checked,
