@@ -9,6 +9,8 @@ mod egress;
 mod foundation;
 mod fuzz_corpus;
 mod hostile;
+mod integrity;
+mod local_attacker;
 mod parsers;
 mod privacy;
 mod realdata;
