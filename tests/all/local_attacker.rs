@@ -173,6 +173,29 @@ fn an_erased_user_readded_cannot_read_the_old_data() -> anyhow::Result<()> {
     Ok(())
 }
 
+#[test]
+fn erase_says_so_when_the_write_ahead_log_keeps_the_data() -> anyhow::Result<()> {
+    let home = TestHome::new()?;
+    let t = now_ms() - 3_600_000;
+    home.host
+        .store_samples("alice", "test", &[NewSample::quantity(ty("steps"), t, t, 5150.0)])?;
+    // A reader holding an old snapshot keeps the checkpoint from finishing.
+    let mut reader = db(home.path())?;
+    let snapshot = reader.transaction()?;
+    let n: i64 = snapshot.query_row("SELECT COUNT(*) FROM samples", [], |r| r.get(0))?;
+    assert_eq!(n, 1);
+    let e = home
+        .host
+        .erase("alice")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("could not be checkpointed"), "erase claimed success: {e:?}");
+    drop(snapshot);
+    assert!(home.host.user("alice").is_err(), "the user was erased all the same");
+    Ok(())
+}
+
 #[cfg(unix)]
 fn mode(p: &Path) -> anyhow::Result<u32> {
     use std::os::unix::fs::PermissionsExt;

@@ -13,7 +13,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -174,7 +173,7 @@ fn autoincrement_users(sql: &str) -> Option<String> {
 fn rebuild_users(db: &Path) -> Result<()> {
     let mut conn = Connection::open_with_flags(db, OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW)
         .with_context(|| format!("opening the vault database {}", db.display()))?;
-    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.busy_timeout(super::BUSY_WAIT)?;
     let sql: Option<String> = conn
         .query_row(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'",

@@ -37,6 +37,9 @@ pub use samples::{Coding, InsertReport, NewSample, Origin, Provenance, SamplePay
 pub use trust::Reviewer;
 pub use users::{EraseReport, UserRecord};
 
+/// How long a connection waits for another one's lock.
+const BUSY_WAIT: Duration = Duration::from_secs(30);
+
 /// Staged writes older than this belong to an invocation that died.
 const STALE_STAGED_MS: i64 = 3600 * 1000;
 
@@ -105,7 +108,7 @@ impl Vault {
         let manager = SqliteConnectionManager::file(&db)
             .with_flags(flags)
             .with_init(move |c| {
-                c.busy_timeout(Duration::from_secs(30))?;
+                c.busy_timeout(BUSY_WAIT)?;
                 c.execute_batch(
                     "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;

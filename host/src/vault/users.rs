@@ -37,6 +37,9 @@ pub struct EraseReport {
     pub key_destroyed: bool,
 }
 
+/// How long erasing waits for readers to let the write-ahead log go.
+const CHECKPOINT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A user key in the in-memory cache, with what it was unwrapped from.
 pub(crate) struct CachedKey {
     user_ref: Vec<u8>,
@@ -225,9 +228,12 @@ impl Vault {
         // Reclaim the freed pages so nothing of the user lingers in the
         // write-ahead log; say so if that did not happen.
         let conn = self.conn()?;
-        let (busy, log, done): (i64, i64, i64) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        conn.busy_timeout(CHECKPOINT_WAIT)?;
+        let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
+        });
+        conn.busy_timeout(super::BUSY_WAIT)?;
+        let (busy, log, done): (i64, i64, i64) = checkpoint?;
         if busy != 0 || log != done {
             bail!(
                 "user {} was erased and their key destroyed, but the write-ahead log could not be checkpointed \
