@@ -327,6 +327,24 @@ fn verify_table(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
         checked += 1;
     }
     let last_seq = expected_seq - 1;
+    if let Some((first_bad, problem)) = check_head_record(conn, keys, last_seq, &prev_hash)? {
+        return Ok(bad(first_bad, checked, problem));
+    }
+    Ok(VerifyReport {
+        entries: checked,
+        first_bad: None,
+        problem: None,
+    })
+}
+
+/// Checks the authenticated head record in `meta` against the log's last
+/// entry (`last_seq`, `last_hash`): the first bad entry and the problem.
+fn check_head_record(
+    conn: &Connection,
+    keys: &DerivedKeys,
+    last_seq: i64,
+    prev_hash: &str,
+) -> Result<Option<(i64, String)>> {
     let head: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| r.get(0))
         .optional()?;
@@ -339,48 +357,36 @@ fn verify_table(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
             |r| r.get(0),
         )?;
         if last_seq == 0 && audited == 0 {
-            return Ok(VerifyReport {
-                entries: 0,
-                first_bad: None,
-                problem: None,
-            });
+            return Ok(None);
         }
-        return Ok(bad(
+        return Ok(Some((
             last_seq.max(1),
-            checked,
             "the audit head record is missing: the log was wiped or replaced".to_string(),
-        ));
+        )));
     };
     let mut parts = head.rsplitn(2, ':');
     let mac = parts.next().unwrap_or("");
     let text = parts.next().unwrap_or("");
     let mac = hex::decode(mac).unwrap_or_default();
     if !keys.audit.verify(text.as_bytes(), &mac) {
-        return Ok(bad(
+        return Ok(Some((
             last_seq.max(1),
-            checked,
             "the audit head record was tampered with".to_string(),
-        ));
+        )));
     }
     let (head_seq, head_hash) = text.split_once(':').unwrap_or(("0", ""));
     let head_seq: i64 = head_seq.parse().unwrap_or(0);
     if head_seq > last_seq {
-        return Ok(bad(
+        return Ok(Some((
             last_seq + 1,
-            checked,
             format!("the log was truncated: it should hold {head_seq} entries but ends at #{last_seq}"),
-        ));
+        )));
     }
     if head_seq != last_seq || head_hash != prev_hash {
-        return Ok(bad(
+        return Ok(Some((
             head_seq.max(1),
-            checked,
             format!("the log does not end where its head says (#{head_seq}): entries were rewritten"),
-        ));
+        )));
     }
-    Ok(VerifyReport {
-        entries: checked,
-        first_bad: None,
-        problem: None,
-    })
+    Ok(None)
 }
