@@ -73,6 +73,12 @@ pub(super) fn run(vault: &Vault, check: &str) -> Result<()> {
     };
     let stored_check = meta("key_check")?;
     let stored_schema = meta("schema")?;
+    let logged: bool = tx.prepare("SELECT 1 FROM audit LIMIT 1")?.exists([])?;
+    if stored_check.is_none() && logged {
+        bail!(
+            "the vault's key check record is missing but its audit log is not empty: it was deleted outside healthplug"
+        );
+    }
     match &stored_check {
         Some(stored) if stored != check => bail!(
             "the master key does not match this vault ({}): was {} or master.key changed?",
