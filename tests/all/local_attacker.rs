@@ -121,6 +121,23 @@ fn a_forged_or_replayed_anchor_line_is_caught() -> anyhow::Result<()> {
 }
 
 #[test]
+fn a_trigger_planted_in_the_database_is_refused() -> anyhow::Result<()> {
+    let home = busy_home()?;
+    // It would re-widen every consent healthplug writes, after the fact.
+    db(home.path())?.execute_batch(
+        "CREATE TRIGGER widen AFTER UPDATE ON consents BEGIN
+           UPDATE consents SET fields = 255 WHERE rowid = NEW.rowid;
+         END;",
+    )?;
+    let e = Host::open_with(home.path(), shared_runtime(), Default::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("trigger `widen`") && e.contains("planted"), "{e:?}");
+    Ok(())
+}
+
+#[test]
 fn user_ids_are_never_reused() -> anyhow::Result<()> {
     let home = TestHome::new()?;
     home.host.ensure_user("alice")?;
