@@ -12,7 +12,7 @@ use healthplug_tests::{TestHome, example_dir, fixture_dir, fixture_wasm, shared_
 use serde_json::json;
 
 /// A copy of the probe fixture in a temp dir (manifest edited by `edit`).
-fn probe_dir(edit: impl Fn(String) -> String) -> anyhow::Result<tempfile::TempDir> {
+pub(crate) fn probe_dir(edit: impl Fn(String) -> String) -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
     std::fs::copy(fixture_wasm("probe"), dir.path().join("probe.wasm"))?;
     let manifest = std::fs::read_to_string(fixture_dir("probe").join("healthplug.toml"))?;
@@ -20,7 +20,7 @@ fn probe_dir(edit: impl Fn(String) -> String) -> anyhow::Result<tempfile::TempDi
     Ok(dir)
 }
 
-fn sign(key: &ReviewerKey, dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn sign(key: &ReviewerKey, dir: &Path) -> anyhow::Result<()> {
     let rt = shared_runtime();
     let report = review(dir, rt.engine(), &rt.config().platform)?;
     let m = &report.manifest;

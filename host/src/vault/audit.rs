@@ -2,7 +2,11 @@
 //! covers the previous entry's hash and the entry's canonical JSON, and a
 //! head record (entry count and last hash) is authenticated with a key
 //! derived from the master key, so an edited, deleted, reordered or
-//! truncated entry is detected and named. Never holds health values.
+//! truncated entry is detected and named; the head is also anchored in a
+//! file outside the database (`anchor.rs`), so a rolled-back log is caught
+//! too. Never holds health values.
+
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -46,6 +50,8 @@ pub enum AuditKind {
     Storage,
     /// The reviewer trust store changed.
     Trust,
+    /// The vault's schema was upgraded.
+    Upgrade,
 }
 
 impl AuditKind {
@@ -66,6 +72,7 @@ impl AuditKind {
             AuditKind::Egress => "egress",
             AuditKind::Storage => "storage",
             AuditKind::Trust => "trust",
+            AuditKind::Upgrade => "upgrade",
         }
     }
 }
@@ -172,14 +179,19 @@ fn head_text(seq: i64, hash: &str) -> String {
     format!("{seq}:{hash}")
 }
 
+/// The last entry's seq and hash, if any.
+pub(crate) fn head(conn: &Connection) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 /// Appends `event` inside the caller's write transaction; returns its seq.
+/// The new head is anchored outside the database (see `anchor.rs`) by
+/// `Vault::write` before the transaction commits.
 pub(crate) fn append(tx: &Connection, keys: &DerivedKeys, event: &AuditEvent) -> Result<i64> {
-    let last: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
+    let (prev_seq, prev_hash) = head(tx)?.unwrap_or((0, GENESIS.to_string()));
     let entry = AuditEntry {
         seq: prev_seq + 1,
         at: super::now_ms(),
@@ -234,8 +246,26 @@ impl VerifyReport {
     }
 }
 
-/// Walks the chain and checks the authenticated head.
-pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
+/// Walks the chain, checks the authenticated head, then checks the head
+/// against the anchor file at `anchor` (see `anchor.rs`).
+pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys, anchor: &Path) -> Result<VerifyReport> {
+    let report = verify_table(conn, keys)?;
+    if !report.ok() {
+        return Ok(report);
+    }
+    let (last_seq, last_hash) = head(conn)?.unwrap_or((0, GENESIS.to_string()));
+    if let Some((first_bad, problem)) = super::anchor::check(anchor, &keys.anchor, last_seq, &last_hash)? {
+        return Ok(VerifyReport {
+            entries: report.entries,
+            first_bad: Some(first_bad),
+            problem: Some(problem),
+        });
+    }
+    Ok(report)
+}
+
+/// Walks the chain and checks the authenticated head in `meta`.
+fn verify_table(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
     let mut stmt = conn.prepare("SELECT seq, entry, prev_hash, hash FROM audit ORDER BY seq")?;
     let mut rows = stmt.query([])?;
     let mut expected_seq = 1i64;
@@ -297,6 +327,24 @@ pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyRepo
         checked += 1;
     }
     let last_seq = expected_seq - 1;
+    if let Some((first_bad, problem)) = check_head_record(conn, keys, last_seq, &prev_hash)? {
+        return Ok(bad(first_bad, checked, problem));
+    }
+    Ok(VerifyReport {
+        entries: checked,
+        first_bad: None,
+        problem: None,
+    })
+}
+
+/// Checks the authenticated head record in `meta` against the log's last
+/// entry (`last_seq`, `last_hash`): the first bad entry and the problem.
+fn check_head_record(
+    conn: &Connection,
+    keys: &DerivedKeys,
+    last_seq: i64,
+    prev_hash: &str,
+) -> Result<Option<(i64, String)>> {
     let head: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| r.get(0))
         .optional()?;
@@ -309,47 +357,36 @@ pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyRepo
             |r| r.get(0),
         )?;
         if last_seq == 0 && audited == 0 {
-            return Ok(VerifyReport {
-                entries: 0,
-                first_bad: None,
-                problem: None,
-            });
+            return Ok(None);
         }
-        return Ok(bad(
+        return Ok(Some((
             last_seq.max(1),
-            checked,
             "the audit head record is missing: the log was wiped or replaced".to_string(),
-        ));
+        )));
     };
     let mut parts = head.rsplitn(2, ':');
     let mac = parts.next().unwrap_or("");
     let text = parts.next().unwrap_or("");
-    if hex::encode(keys.audit.mac(text.as_bytes())) != mac {
-        return Ok(bad(
+    let mac = hex::decode(mac).unwrap_or_default();
+    if !keys.audit.verify(text.as_bytes(), &mac) {
+        return Ok(Some((
             last_seq.max(1),
-            checked,
             "the audit head record was tampered with".to_string(),
-        ));
+        )));
     }
     let (head_seq, head_hash) = text.split_once(':').unwrap_or(("0", ""));
     let head_seq: i64 = head_seq.parse().unwrap_or(0);
     if head_seq > last_seq {
-        return Ok(bad(
+        return Ok(Some((
             last_seq + 1,
-            checked,
             format!("the log was truncated: it should hold {head_seq} entries but ends at #{last_seq}"),
-        ));
+        )));
     }
     if head_seq != last_seq || head_hash != prev_hash {
-        return Ok(bad(
+        return Ok(Some((
             head_seq.max(1),
-            checked,
             format!("the log does not end where its head says (#{head_seq}): entries were rewritten"),
-        ));
+        )));
     }
-    Ok(VerifyReport {
-        entries: checked,
-        first_bad: None,
-        problem: None,
-    })
+    Ok(None)
 }

@@ -1,10 +1,13 @@
 //! Capability grants beyond data: `storage`, and `network` with the exact
 //! origins granted. Like data grants they bump the (user, plugin) consent
-//! version, so a change bites on the plugin's next host call.
+//! version, so a change bites on the plugin's next host call. Every row is
+//! MACed and checked on read (`rowmac.rs`).
 
 use anyhow::Result;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use serde::Serialize;
+
+use super::rowmac::{self, CAPABILITIES};
 
 /// A capability a user may grant a plugin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -47,18 +50,30 @@ pub struct CapabilityGrant {
     pub revoked_ms: Option<i64>,
 }
 
-/// The capability rows of (user, plugin).
+fn row_name(user_id: i64, plugin_id: &str, capability: &str) -> String {
+    format!("capability_grants(user {user_id}, plugin {plugin_id}, capability {capability})")
+}
+
+/// The capability rows of (user, plugin), each checked against its MAC.
 pub(crate) fn list(conn: &Connection, user_id: i64, plugin_id: &str) -> Result<Vec<CapabilityGrant>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT capability, scope, granted_ms, revoked_ms FROM capability_grants
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT capability, scope, granted_ms, revoked_ms, {} FROM capability_grants
          WHERE user_id = ?1 AND plugin_id = ?2 ORDER BY capability",
-    )?;
+        CAPABILITIES.ok_expr()
+    ))?;
     let rows = stmt.query_map(params![user_id, plugin_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get::<_, bool>(4)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (cap, scope, granted_ms, revoked_ms) = row?;
+        let (cap, scope, granted_ms, revoked_ms, ok) = row?;
+        rowmac::check(ok, || row_name(user_id, plugin_id, &cap))?;
         if let Some(capability) = Capability::from_id(&cap) {
             out.push(CapabilityGrant {
                 capability,
@@ -71,6 +86,21 @@ pub(crate) fn list(conn: &Connection, user_id: i64, plugin_id: &str) -> Result<V
     Ok(out)
 }
 
+/// Writes one capability row with its MAC.
+fn put_row(tx: &Connection, user_id: i64, plugin_id: &str, g: &CapabilityGrant) -> Result<()> {
+    let cap = g.capability.id();
+    tx.execute(
+        "INSERT OR REPLACE INTO capability_grants (user_id, plugin_id, capability, scope, granted_ms, revoked_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![user_id, plugin_id, cap, g.scope, g.granted_ms, g.revoked_ms],
+    )?;
+    CAPABILITIES.stamp(
+        tx,
+        "user_id = ?1 AND plugin_id = ?2 AND capability = ?3",
+        &[&user_id as &dyn ToSql, &plugin_id, &cap],
+    )
+}
+
 /// Grants a capability (replacing an earlier row) in the caller's write
 /// transaction.
 pub(crate) fn put(
@@ -81,12 +111,17 @@ pub(crate) fn put(
     scope: &str,
     now: i64,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO capability_grants (user_id, plugin_id, capability, scope, granted_ms, revoked_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
-        params![user_id, plugin_id, capability.id(), scope, now],
-    )?;
-    Ok(())
+    put_row(
+        tx,
+        user_id,
+        plugin_id,
+        &CapabilityGrant {
+            capability,
+            scope: scope.to_string(),
+            granted_ms: now,
+            revoked_ms: None,
+        },
+    )
 }
 
 /// Revokes capabilities (all when `only` is `None`); returns those that
@@ -101,29 +136,43 @@ pub(crate) fn revoke(
     let mut out = Vec::new();
     for g in list(tx, user_id, plugin_id)? {
         if g.revoked_ms.is_none() && only.is_none_or(|c| c == g.capability) {
-            tx.execute(
-                "UPDATE capability_grants SET revoked_ms = ?4 WHERE user_id = ?1 AND plugin_id = ?2 AND capability = ?3",
-                params![user_id, plugin_id, g.capability.id(), now],
+            let capability = g.capability;
+            put_row(
+                tx,
+                user_id,
+                plugin_id,
+                &CapabilityGrant {
+                    revoked_ms: Some(now),
+                    ..g
+                },
             )?;
-            out.push(g.capability);
+            out.push(capability);
         }
     }
     Ok(out)
 }
 
-/// Whether (user, plugin) holds `capability` now, and its scope.
+/// Whether (user, plugin) holds `capability` now, and its scope (the row
+/// checked against its MAC).
 pub(crate) fn active(
     conn: &Connection,
     user_id: i64,
     plugin_id: &str,
     capability: Capability,
 ) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT scope FROM capability_grants
+    let row: Option<(String, bool)> = conn
+        .prepare_cached(&format!(
+            "SELECT scope, {} FROM capability_grants
              WHERE user_id = ?1 AND plugin_id = ?2 AND capability = ?3 AND revoked_ms IS NULL",
-            params![user_id, plugin_id, capability.id()],
-            |r| r.get(0),
-        )
-        .optional()?)
+            CAPABILITIES.ok_expr()
+        ))?
+        .query_row(params![user_id, plugin_id, capability.id()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((scope, ok)) = row else {
+        return Ok(None);
+    };
+    rowmac::check(ok, || row_name(user_id, plugin_id, capability.id()))?;
+    Ok(Some(scope))
 }

@@ -4,7 +4,7 @@
 //! value, identifier and free text in the vault.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -51,6 +51,16 @@ impl SecretKey {
         };
         mac.update(data);
         mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the HMAC-SHA256 of `data` under this key (constant
+    /// time).
+    pub fn verify(&self, data: &[u8], tag: &[u8]) -> bool {
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_ref()) else {
+            return false;
+        };
+        mac.update(data);
+        mac.verify_slice(tag).is_ok()
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -106,51 +116,35 @@ fn parse_hex_key(text: &str, source: &str) -> Result<SecretKey> {
 }
 
 /// Loads the master key: `HEALTHPLUG_MASTER_KEY` if set, else the key file
-/// at `path`, generating it (mode 0600) on first run.
+/// at `path`, generating it (mode 0600) on first run. The file is opened
+/// without following a symbolic link and refused unless it is a regular
+/// file owned by this user and private (see `home.rs`).
 pub fn load_master_key(path: &Path) -> Result<SecretKey> {
     if let Ok(text) = std::env::var(MASTER_KEY_ENV) {
         return parse_hex_key(&text, MASTER_KEY_ENV);
     }
-    if path.exists() {
-        check_permissions(path)?;
-        let text = fs::read_to_string(path).with_context(|| format!("reading the master key {}", path.display()))?;
-        return parse_hex_key(&text, &path.display().to_string());
+    match fs::symlink_metadata(path) {
+        Ok(_) => {
+            let mut file = super::home::open_private(path, "the master key", false)?;
+            let mut text = Zeroizing::new(String::new());
+            file.read_to_string(&mut text)
+                .with_context(|| format!("reading the master key {}", path.display()))?;
+            parse_hex_key(&text, &path.display().to_string())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::generate()?;
+            let text = Zeroizing::new(hex::encode(key.0.as_ref()));
+            write_private_file(path, text.as_bytes())
+                .with_context(|| format!("writing the master key {}", path.display()))?;
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading the master key {}", path.display())),
     }
-    let key = SecretKey::generate()?;
-    let text = Zeroizing::new(hex::encode(key.0.as_ref()));
-    write_private_file(path, text.as_bytes()).with_context(|| format!("writing the master key {}", path.display()))?;
-    Ok(key)
-}
-
-#[cfg(unix)]
-fn check_permissions(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path)?.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        bail!(
-            "the master key {} is readable by others (mode {mode:o}); run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        );
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_permissions(_path: &Path) -> Result<()> {
-    Ok(())
 }
 
 /// Creates `path` with `bytes`, readable by the owner only.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = super::home::create_private(path)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())

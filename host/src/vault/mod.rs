@@ -1,12 +1,19 @@
 //! The vault: one SQLite database (WAL, bundled) under the home directory
 //! holding users, installed plugins, consents, samples and the audit log,
-//! sealed with per-user keys wrapped by the master key.
+//! sealed with per-user keys wrapped by the master key. Security-relevant
+//! rows carry MACs (`rowmac.rs`) and the audit head is anchored outside the
+//! database (`anchor.rs`), against someone who can write the home's files
+//! but not read the master key.
 
+mod anchor;
 pub mod audit;
 pub(crate) mod capabilities;
 pub(crate) mod consents;
+mod home;
 mod keys;
+mod migrate;
 pub(crate) mod plugins;
+mod rowmac;
 pub(crate) mod sample_read;
 pub(crate) mod samples;
 mod schema;
@@ -20,17 +27,20 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{OptionalExtension, params};
 
 pub use audit::{AuditEntry, AuditEvent, AuditKind, VerifyReport};
 pub use capabilities::{Capability, CapabilityGrant};
 pub use keys::{MASTER_KEY_ENV, SecretKey, write_private_file};
 pub use plugins::PluginRecord;
+pub use rowmac::IntegrityError;
 pub use samples::{Coding, InsertReport, NewSample, Origin, Provenance, SamplePayload, StoredSample};
 pub use trust::Reviewer;
 pub use users::{EraseReport, UserRecord};
+
+/// How long a connection waits for another one's lock.
+const BUSY_WAIT: Duration = Duration::from_secs(30);
 
 /// Staged writes older than this belong to an invocation that died.
 const STALE_STAGED_MS: i64 = 3600 * 1000;
@@ -50,13 +60,17 @@ pub(crate) struct DerivedKeys {
     pub audit: SecretKey,
     /// Authenticates compiled-component cache files.
     pub cache: SecretKey,
+    /// Authenticates security-relevant rows (`rowmac.rs`).
+    pub row: SecretKey,
+    /// Authenticates the lines of the audit head anchor (`anchor.rs`).
+    pub anchor: SecretKey,
 }
 
 struct VaultInner {
     home: PathBuf,
     pool: r2d2::Pool<SqliteConnectionManager>,
     keys: DerivedKeys,
-    user_keys: Mutex<HashMap<i64, SecretKey>>,
+    user_keys: Mutex<HashMap<i64, users::CachedKey>>,
 }
 
 /// The vault of one healthplug home directory. Cheap to clone.
@@ -71,14 +85,11 @@ pub fn now_ms() -> i64 {
 }
 
 impl Vault {
-    /// Opens (creating if needed) the vault in `home`.
+    /// Opens (creating if needed) the vault in `home`: a private (0700)
+    /// directory of this user's, the master key file checked on its open
+    /// handle (see `home.rs`), then the database, migrated if older.
     pub fn open(home: &Path) -> Result<Vault> {
-        std::fs::create_dir_all(home).with_context(|| format!("creating the home directory {}", home.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700));
-        }
+        self::home::prepare(home)?;
         let master = keys::load_master_key(&home.join("master.key"))?;
         let keys = DerivedKeys {
             user_ref: master.derive("healthplug user ref v1"),
@@ -86,20 +97,29 @@ impl Vault {
             handle: master.derive("healthplug user handle v1"),
             audit: master.derive("healthplug audit head v1"),
             cache: master.derive("healthplug component cache v1"),
+            row: master.derive("healthplug row mac v1"),
+            anchor: master.derive("healthplug audit anchor v1"),
         };
         let check = hex::encode(master.derive("healthplug key check v1").mac(b"healthplug vault"));
         drop(master);
 
         let db = home.join("vault.db");
-        let manager = SqliteConnectionManager::file(&db).with_init(|c| {
-            c.busy_timeout(Duration::from_secs(30))?;
-            c.execute_batch(
-                "PRAGMA journal_mode = WAL;
+        migrate::private_db_files(&db)?;
+        let row_key = keys.row.clone();
+        let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let manager = SqliteConnectionManager::file(&db)
+            .with_flags(flags)
+            .with_init(move |c| {
+                c.busy_timeout(BUSY_WAIT)?;
+                c.execute_batch(
+                    "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;
-                 PRAGMA secure_delete = ON;",
-            )
-        });
+                 PRAGMA secure_delete = ON;
+                 PRAGMA trusted_schema = OFF;",
+                )?;
+                rowmac::register(c, &row_key)
+            });
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(1))
@@ -113,49 +133,8 @@ impl Vault {
                 user_keys: Mutex::new(HashMap::new()),
             }),
         };
-        vault.migrate(&check)?;
+        migrate::run(&vault, &check)?;
         Ok(vault)
-    }
-
-    fn migrate(&self, check: &str) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute_batch(schema::SCHEMA).context("creating the vault schema")?;
-        for (table, column, ty) in schema::ADDED_COLUMNS {
-            let has: bool = tx
-                .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
-                .exists(params![column])?;
-            if !has {
-                tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))?;
-            }
-        }
-        // Writes of invocations that never finished (the process died): they
-        // were never visible; drop them.
-        tx.execute(
-            "DELETE FROM staged_samples WHERE staged_ms < ?1",
-            params![now_ms() - STALE_STAGED_MS],
-        )?;
-        samples::purge_orphaned_staged(&tx)?;
-        let stored: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0))
-            .optional()?;
-        match stored {
-            Some(stored) if stored != check => bail!(
-                "the master key does not match this vault ({}): was {} or master.key changed?",
-                self.home().display(),
-                MASTER_KEY_ENV
-            ),
-            Some(_) => {}
-            None => {
-                tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", params![check])?;
-            }
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)",
-            params![schema::SCHEMA_VERSION],
-        )?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// A connection from the pool.
@@ -175,17 +154,43 @@ impl Vault {
 
 impl Vault {
     /// Runs `f` in an immediate (write) transaction and commits it; on error
-    /// nothing `f` did is kept.
+    /// nothing `f` did is kept. If `f` appended to the audit log, the new
+    /// head is anchored (`anchor.rs`) before the commit.
     pub fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let before = audit::head(&tx)?;
         let value = f(&tx)?;
+        self.anchor_head(&tx, before.as_ref())?;
         tx.commit().context("committing to the vault")?;
         Ok(value)
+    }
+
+    /// Anchors the audit head of `tx` if it moved from `before`.
+    fn anchor_head(&self, tx: &rusqlite::Connection, before: Option<&(i64, String)>) -> Result<()> {
+        let after = audit::head(tx)?;
+        if let Some((seq, hash)) = &after
+            && after.as_ref() != before
+        {
+            anchor::append(&self.anchor_path(), &self.keys().anchor, *seq, hash).context("anchoring the audit head")?;
+        }
+        Ok(())
+    }
+
+    /// The audit head anchor file.
+    fn anchor_path(&self) -> PathBuf {
+        self.home().join(anchor::FILE)
     }
 
     /// Appends one audit entry in its own transaction.
     pub fn audit(&self, event: &AuditEvent) -> Result<i64> {
         self.write(|tx| audit::append(tx, self.keys(), event))
+    }
+
+    /// Verifies the audit log: its chain, its authenticated head, and the
+    /// head against the anchor outside the database.
+    pub fn verify_audit(&self) -> Result<VerifyReport> {
+        let conn = self.conn()?;
+        audit::verify(&conn, self.keys(), &self.anchor_path())
     }
 }

@@ -1,11 +1,15 @@
 //! Installed plugins: identity, the manifest as installed, and the digests
-//! every load is checked against.
+//! every load is checked against. Each row (the reviewer's approval and
+//! the `dev` flag included) is MACed and checked on every read
+//! (`rowmac.rs`); an old manifest is checked against its sha256.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::Vault;
+use super::rowmac::{self, PLUGINS};
 
 /// An installed plugin as recorded in the vault.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -39,8 +43,9 @@ pub struct PluginRecord {
 const COLUMNS: &str =
     "id, version, name, publisher, world, manifest, manifest_sha256, component_sha256, installed_ms, dev, approval";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<PluginRecord> {
-    Ok(PluginRecord {
+/// A plugin row and whether its MAC verified (column 11).
+fn from_row(r: &Row<'_>) -> rusqlite::Result<(PluginRecord, bool)> {
+    let record = PluginRecord {
         id: r.get(0)?,
         version: r.get(1)?,
         name: r.get(2)?,
@@ -52,7 +57,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<PluginRecord> {
         installed_ms: r.get(8)?,
         dev: r.get::<_, i64>(9)? != 0,
         approval: r.get(10)?,
-    })
+    };
+    Ok((record, r.get(11)?))
+}
+
+/// Refuses a row whose MAC did not verify.
+fn checked((record, ok): (PluginRecord, bool)) -> Result<PluginRecord> {
+    rowmac::check(ok, || format!("plugins(plugin {})", record.id))?;
+    Ok(record)
 }
 
 /// Inserts or replaces a plugin record inside a write transaction.
@@ -73,6 +85,7 @@ pub(crate) fn upsert(tx: &Connection, p: &PluginRecord) -> Result<()> {
             p.approval
         ],
     )?;
+    PLUGINS.stamp(tx, "id = ?1", &[&p.id])?;
     tx.execute(
         "INSERT OR IGNORE INTO plugin_manifests (sha256, plugin_id, manifest) VALUES (?1, ?2, ?3)",
         params![p.manifest_sha256, p.id, p.manifest],
@@ -89,35 +102,52 @@ pub(crate) fn delete(tx: &Connection, id: &str) -> Result<bool> {
     Ok(tx.execute("DELETE FROM plugins WHERE id = ?1", params![id])? == 1)
 }
 
-/// A manifest installed at some point, by its sha256.
+/// A manifest installed at some point, by its sha256 (refused if its
+/// text no longer hashes to it).
 pub(crate) fn manifest_by_sha(conn: &Connection, sha256: &str) -> Result<Option<String>> {
-    Ok(conn
+    let text: Option<String> = conn
         .query_row(
             "SELECT manifest FROM plugin_manifests WHERE sha256 = ?1",
             params![sha256],
             |r| r.get(0),
         )
-        .optional()?)
+        .optional()?;
+    if let Some(text) = &text
+        && hex::encode(Sha256::digest(text.as_bytes())) != sha256
+    {
+        bail!(
+            "vault row plugin_manifests(sha256 {sha256}) failed its integrity check: it was altered outside healthplug"
+        );
+    }
+    Ok(text)
 }
 
 impl Vault {
-    /// The installed plugin with this id.
+    /// The installed plugin with this id (its row checked against its MAC).
     pub fn plugin(&self, id: &str) -> Result<Option<PluginRecord>> {
         let conn = self.conn()?;
-        Ok(conn
+        let row = conn
             .query_row(
-                &format!("SELECT {COLUMNS} FROM plugins WHERE id = ?1"),
+                &format!("SELECT {COLUMNS}, {} FROM plugins WHERE id = ?1", PLUGINS.ok_expr()),
                 params![id],
                 from_row,
             )
-            .optional()?)
+            .optional()?;
+        row.map(checked).transpose()
     }
 
-    /// Every installed plugin, by id.
+    /// Every installed plugin, by id (each row checked against its MAC).
     pub fn plugins(&self) -> Result<Vec<PluginRecord>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM plugins ORDER BY id"))?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS}, {} FROM plugins ORDER BY id",
+            PLUGINS.ok_expr()
+        ))?;
         let rows = stmt.query_map([], from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(checked(row?)?);
+        }
+        Ok(out)
     }
 }

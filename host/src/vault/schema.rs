@@ -1,14 +1,22 @@
 //! The vault's SQLite schema. Types and times stay in plaintext so queries
 //! can use an index; every value, identifier and free text is sealed with
-//! the user's key (see `samples.rs` and `users.rs`).
+//! the user's key (see `samples.rs` and `users.rs`). Security-relevant rows
+//! carry a `mac` (see `rowmac.rs`); upgrades are in `migrate.rs`.
 
-/// Schema version stored in `meta`.
-pub const SCHEMA_VERSION: &str = "2";
+/// Schema version stored in `meta`. 3: row MACs, `AUTOINCREMENT` user ids,
+/// a global consent version counter, the audit head anchor file.
+pub const SCHEMA_VERSION: &str = "3";
 
 /// Columns added after version 1, for vaults created before them.
-pub const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+pub const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
     ("plugins", "approval", "TEXT"),
     ("consent_versions", "consented_manifest", "TEXT"),
+    ("plugins", "mac", "BLOB"),
+    ("trusted_reviewers", "mac", "BLOB"),
+    ("consents", "mac", "BLOB"),
+    ("consent_versions", "mac", "BLOB"),
+    ("capability_grants", "mac", "BLOB"),
+    ("meta", "mac", "BLOB"),
 ];
 
 /// Creates every table and index that does not exist yet.
@@ -20,9 +28,9 @@ CREATE TABLE IF NOT EXISTS meta (
 
 -- A user: `ref` is an HMAC of the handle (a pseudonym used everywhere
 -- else), `handle` the sealed handle, `wrapped_key` the user's data key
--- sealed with the master-derived wrapping key.
+-- sealed with the master-derived wrapping key. Ids are never reused.
 CREATE TABLE IF NOT EXISTS users (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     ref         BLOB NOT NULL UNIQUE,
     handle      BLOB NOT NULL,
     wrapped_key BLOB NOT NULL,
@@ -69,8 +77,9 @@ CREATE TABLE IF NOT EXISTS consents (
     PRIMARY KEY (user_id, plugin_id, data_type)
 );
 
--- Bumped on every grant or revoke; host calls compare it to the version
--- their grants were computed from, so a revoke bites on the next call.
+-- Set from the global counter `meta.consent_version` (which only grows) on
+-- every grant or revoke; host calls compare it to the version their grants
+-- were computed from, so a revoke bites on the next call.
 CREATE TABLE IF NOT EXISTS consent_versions (
     user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     plugin_id TEXT NOT NULL,

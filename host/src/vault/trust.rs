@@ -1,10 +1,12 @@
 //! The platform's trust store: the reviewers whose signed approvals let a
-//! plugin be installed and loaded.
+//! plugin be installed and loaded. Each row is MACed and checked on every
+//! read (`rowmac.rs`), so a reviewer key planted in the database is refused.
 
 use anyhow::Result;
 use rusqlite::params;
 use serde::Serialize;
 
+use super::rowmac::{self, REVIEWERS};
 use super::{AuditEvent, AuditKind, Vault, audit, now_ms};
 
 /// A trusted reviewer.
@@ -26,6 +28,7 @@ impl Vault {
                 "INSERT OR REPLACE INTO trusted_reviewers (public_key, name, added_ms) VALUES (?1, ?2, ?3)",
                 params![public_key, name, now_ms()],
             )?;
+            REVIEWERS.stamp(tx, "public_key = ?1", &[public_key])?;
             audit::append(
                 tx,
                 self.keys(),
@@ -64,17 +67,27 @@ impl Vault {
         Ok(gone)
     }
 
-    /// Every trusted reviewer.
+    /// Every trusted reviewer (each row checked against its MAC).
     pub fn reviewers(&self) -> Result<Vec<Reviewer>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT public_key, name, added_ms FROM trusted_reviewers ORDER BY name")?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT public_key, name, added_ms, {} FROM trusted_reviewers ORDER BY name",
+            REVIEWERS.ok_expr()
+        ))?;
         let rows = stmt.query_map([], |r| {
-            Ok(Reviewer {
+            let reviewer = Reviewer {
                 public_key: r.get(0)?,
                 name: r.get(1)?,
                 added_ms: r.get(2)?,
-            })
+            };
+            Ok((reviewer, r.get::<_, bool>(3)?))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut out = Vec::new();
+        for row in rows {
+            let (reviewer, ok) = row?;
+            rowmac::check(ok, || format!("trusted_reviewers(key {})", reviewer.public_key))?;
+            out.push(reviewer);
+        }
+        Ok(out)
     }
 }

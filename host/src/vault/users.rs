@@ -1,7 +1,7 @@
 //! Users: a pseudonymous ref (HMAC of the handle) used everywhere, the
 //! handle itself sealed, and a per-user data key wrapped by the master
 //! key. Erasing a user deletes the wrapped key with every row: what might
-//! survive on disk is unreadable.
+//! survive on disk is unreadable. Ids are never reused (AUTOINCREMENT).
 
 use anyhow::{Context, Result, bail};
 use rusqlite::{OptionalExtension, params};
@@ -35,6 +35,16 @@ pub struct EraseReport {
     pub storage_entries: u64,
     /// The user's data key was destroyed.
     pub key_destroyed: bool,
+}
+
+/// How long erasing waits for readers to let the write-ahead log go.
+const CHECKPOINT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A user key in the in-memory cache, with what it was unwrapped from.
+pub(crate) struct CachedKey {
+    user_ref: Vec<u8>,
+    wrapped: Vec<u8>,
+    key: SecretKey,
 }
 
 /// Checks a user handle: 1-128 printable characters.
@@ -151,12 +161,10 @@ impl Vault {
     }
 
     /// The data key of user `id` (unwrapped once, then cached in memory).
+    /// The cache is keyed by the id *and* the user's ref and wrapped key
+    /// as stored now, so a key cached for an erased user never serves
+    /// another user given the same id.
     pub fn user_key(&self, id: i64) -> Result<SecretKey> {
-        if let Ok(cache) = self.inner.user_keys.lock()
-            && let Some(key) = cache.get(&id)
-        {
-            return Ok(key.clone());
-        }
         let conn = self.conn()?;
         let (ref_bytes, wrapped): (Vec<u8>, Vec<u8>) = conn
             .query_row("SELECT ref, wrapped_key FROM users WHERE id = ?1", params![id], |r| {
@@ -164,13 +172,27 @@ impl Vault {
             })
             .optional()?
             .context("no such user (erased?)")?;
+        if let Ok(cache) = self.inner.user_keys.lock()
+            && let Some(cached) = cache.get(&id)
+            && cached.user_ref == ref_bytes
+            && cached.wrapped == wrapped
+        {
+            return Ok(cached.key.clone());
+        }
         let key = self
             .keys()
             .wrap
             .unwrap_key(&wrapped, &ref_bytes)
             .context("unwrapping a user key")?;
         if let Ok(mut cache) = self.inner.user_keys.lock() {
-            cache.insert(id, key.clone());
+            cache.insert(
+                id,
+                CachedKey {
+                    user_ref: ref_bytes,
+                    wrapped,
+                    key: key.clone(),
+                },
+            );
         }
         Ok(key)
     }
@@ -203,9 +225,23 @@ impl Vault {
         if let Ok(mut cache) = self.inner.user_keys.lock() {
             cache.remove(&user.id);
         }
-        // Reclaim the freed pages so nothing of the user lingers in the file.
+        // Reclaim the freed pages so nothing of the user lingers in the
+        // write-ahead log; say so if that did not happen.
         let conn = self.conn()?;
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        conn.busy_timeout(CHECKPOINT_WAIT)?;
+        let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        });
+        conn.busy_timeout(super::BUSY_WAIT)?;
+        let (busy, log, done): (i64, i64, i64) = checkpoint?;
+        if busy != 0 || log != done {
+            bail!(
+                "user {} was erased and their key destroyed, but the write-ahead log could not be checkpointed \
+                 (busy {busy}, {done} of {log} pages copied): copies of the deleted rows may remain in vault.db-wal \
+                 until the next checkpoint; retry when nothing else is using the vault",
+                user.user_ref
+            );
+        }
         Ok(report)
     }
 }
