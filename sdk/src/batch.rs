@@ -61,7 +61,9 @@ impl Samples {
         })
     }
 
-    /// Iterates over the samples, oldest first.
+    /// Iterates over the samples in delivery order: oldest first when the
+    /// `time` field is delivered; otherwise day by day, in an order within a
+    /// day that carries no time information.
     pub fn iter(&self) -> impl Iterator<Item = Sample<'_>> + '_ {
         (0..self.len()).map(move |index| Sample {
             batch: &self.batch,
