@@ -12,7 +12,7 @@ use healthplug_host::consent::{Fields, Granularity};
 use healthplug_host::platform::GrantRequest;
 use healthplug_host::runtime::{Runtime, RuntimeConfig};
 use healthplug_host::vault::NewSample;
-use healthplug_tests::{DAY_MS, TestHome, fixture_dir, now_ms, ty, types_of};
+use healthplug_tests::{DAY_MS, TestHome, fixture_dir, grant_writes, now_ms, ty, types_of};
 use serde_json::{Value, json};
 
 const HOUR: i64 = 3_600_000;
@@ -335,15 +335,7 @@ fn a_write_only_plugin_cannot_tell_stored_from_new() -> anyhow::Result<()> {
     let stored = NewSample::quantity(ty("blood-glucose"), t, t, 104.0);
     home.host
         .store_samples("alice", "dexcom", std::slice::from_ref(&stored))?;
-    home.grant_with(
-        "alice",
-        "probe",
-        GrantRequest {
-            types: types_of("blood-glucose"),
-            write: true,
-            ..GrantRequest::default()
-        },
-    )?;
+    grant_writes(&home.host, "alice", "probe", "blood-glucose")?;
     let guess = |value: f64| json!({ "samples": [{ "type": "blood-glucose", "start": t, "end": t, "value": value, "unit": "mg/dL" }] });
     let hit = call(&home, "write", guess(104.0))?;
     let miss = call(&home, "write", guess(105.0))?;
@@ -359,15 +351,7 @@ fn a_write_only_plugin_cannot_tell_stored_from_new() -> anyhow::Result<()> {
 fn a_revoke_during_an_invocation_leaves_nothing_committed() -> anyhow::Result<()> {
     let home = Arc::new(TestHome::new()?);
     home.install(&fixture_dir("probe"))?;
-    home.grant_with(
-        "alice",
-        "probe",
-        GrantRequest {
-            types: types_of("body-mass"),
-            write: true,
-            ..GrantRequest::default()
-        },
-    )?;
+    grant_writes(&home.host, "alice", "probe", "body-mass")?;
     let t = now_ms() - DAY_MS;
     let args = json!({ "samples": [{ "type": "body-mass", "start": t, "value": 80.0, "unit": "kg" }], "then": "sleep", "sleep_ms": 1500 });
     let runner = {
