@@ -52,6 +52,10 @@ fn planner_seeds() {
     use healthplug_tests::fuzz_planner::planner;
     planner(&[]);
     planner(&[0xff; 64]);
+    // Found by `cargo fuzz run planner`: an hourly bucket on Lord Howe
+    // Island (30-minute DST) started before the window's visible start.
+    let crash = "0a5745fc5df725001d0000fffffd236f495354001ef3f3f3f3f3f3f3f34c4d54f3f3f3f3f3f3f3f3f3f34d54dbdbdbdbdbdb00ffa2650000000005";
+    planner(&hex::decode(crash).unwrap());
     let mut seed = vec![0u8, 0x7f, 2, 0, 1, 0x7f, 1];
     seed.extend(0i64.to_le_bytes());
     seed.extend(i64::MIN.to_le_bytes());

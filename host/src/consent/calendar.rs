@@ -11,8 +11,8 @@
 
 use std::sync::OnceLock;
 
+use jiff::Timestamp;
 use jiff::tz::{TimeZone, TimeZoneDatabase};
-use jiff::{Timestamp, Unit, ZonedRound};
 
 use super::Granularity;
 
@@ -93,25 +93,77 @@ impl Calendar {
     /// The start of the bucket of `granularity` holding `ms` (`ms` itself
     /// for raw).
     pub fn floor(&self, ms: i64, granularity: Granularity) -> i64 {
-        let zoned = Calendar::timestamp(ms).to_zoned(self.tz.clone());
-        let start = match granularity {
-            Granularity::Raw => return ms,
-            Granularity::Daily => zoned.start_of_day(),
-            Granularity::Hourly => zoned.round(ZonedRound::new().smallest(Unit::Hour).mode(jiff::RoundMode::Trunc)),
-        };
-        start.map_or(ms, |z| z.timestamp().as_millisecond())
+        match granularity {
+            Granularity::Raw => ms,
+            Granularity::Hourly => self.hour_floor(clamp(ms)),
+            Granularity::Daily => Calendar::timestamp(ms)
+                .to_zoned(self.tz.clone())
+                .start_of_day()
+                .map_or(ms, |z| z.timestamp().as_millisecond()),
+        }
     }
 
     /// The start of the bucket after the one holding `ms`.
     pub fn next(&self, ms: i64, granularity: Granularity) -> i64 {
-        let start = self.floor(ms, granularity);
-        let zoned = Calendar::timestamp(start).to_zoned(self.tz.clone());
-        let next = match granularity {
-            Granularity::Raw => return ms.saturating_add(1),
-            Granularity::Daily => zoned.tomorrow().and_then(|z| z.start_of_day()),
-            Granularity::Hourly => zoned.checked_add(jiff::Span::new().hours(1)),
-        };
-        next.map_or(i64::MAX, |z| z.timestamp().as_millisecond())
+        match granularity {
+            Granularity::Raw => ms.saturating_add(1),
+            Granularity::Hourly => self.hour_next(clamp(ms)),
+            Granularity::Daily => {
+                let start = self.floor(ms, granularity);
+                Calendar::timestamp(start)
+                    .to_zoned(self.tz.clone())
+                    .tomorrow()
+                    .and_then(|z| z.start_of_day())
+                    .map_or(i64::MAX, |z| z.timestamp().as_millisecond())
+            }
+        }
+    }
+
+    /// The offset in force at `ms`, in milliseconds.
+    fn offset_ms(&self, ms: i64) -> i64 {
+        i64::from(self.offset_seconds(ms)) * 1000
+    }
+
+    /// The last instant at or before `ms` where the offset changed.
+    fn change_at_or_before(&self, ms: i64) -> Option<i64> {
+        let after = Calendar::timestamp(ms.saturating_add(1));
+        self.tz
+            .preceding(after)
+            .map(|t| t.timestamp().as_millisecond())
+            .take(8)
+            .find(|&t| self.offset_ms(t - 1) != self.offset_ms(t))
+    }
+
+    /// The first instant after `ms` where the offset changes.
+    fn change_after(&self, ms: i64) -> Option<i64> {
+        self.tz
+            .following(Calendar::timestamp(ms))
+            .map(|t| t.timestamp().as_millisecond())
+            .take(8)
+            .find(|&t| self.offset_ms(t - 1) != self.offset_ms(t))
+    }
+
+    /// An hourly bucket is a whole local clock hour at one offset: a change
+    /// of offset (DST, in any zone, half-hour shifts included) starts a new
+    /// bucket, so buckets never overlap and never run longer than an hour.
+    fn hour_floor(&self, ms: i64) -> i64 {
+        const HOUR: i64 = 3_600_000;
+        let offset = self.offset_ms(ms);
+        let local_hour = (ms + offset).div_euclid(HOUR) * HOUR - offset;
+        match self.change_at_or_before(ms) {
+            Some(change) if change > local_hour => change,
+            _ => local_hour,
+        }
+    }
+
+    fn hour_next(&self, ms: i64) -> i64 {
+        const HOUR: i64 = 3_600_000;
+        let offset = self.offset_ms(ms);
+        let next_hour = (ms + offset).div_euclid(HOUR) * HOUR + HOUR - offset;
+        match self.change_after(ms) {
+            Some(change) if change < next_hour => change,
+            _ => next_hour,
+        }
     }
 
     /// The first bucket boundary at or after `ms`.
@@ -226,6 +278,26 @@ mod tests {
     }
 
     #[test]
+    fn hours_never_overlap_across_a_half_hour_dst_change() {
+        // Found by the `planner` fuzz target: Lord Howe Island moves its
+        // clocks by 30 minutes, so local hour 01:00 happens one and a half
+        // times on the autumn change; truncating the local time made a
+        // bucket start before the previous one ended.
+        let lhi = Calendar::named("Australia/Lord_Howe").unwrap();
+        let change = ms("2026-04-04T15:00:00Z"); // 02:00 +11 becomes 01:30 +10:30
+        let mut t = change - 3 * HOUR;
+        while t < change + 3 * HOUR {
+            let start = lhi.floor(t, Granularity::Hourly);
+            let next = lhi.next(t, Granularity::Hourly);
+            assert!(start <= t && t < next && next - start <= HOUR, "{t}: {start}..{next}");
+            assert_eq!(lhi.floor(start, Granularity::Hourly), start);
+            assert_eq!(lhi.floor(next, Granularity::Hourly), next);
+            t += 60_000;
+        }
+        assert_eq!(lhi.floor(change + 60_000, Granularity::Hourly), change);
+    }
+
+    #[test]
     fn hours_follow_half_hour_zones() {
         let india = Calendar::named("Asia/Kolkata").unwrap();
         let t = ms("2026-05-01T10:10:00Z"); // 15:40 local
@@ -258,6 +330,27 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        #[test]
+        fn buckets_hold_their_instants_and_never_overlap(
+            t in -2_000_000_000_000i64..4_000_000_000_000,
+            zone in 0usize..6,
+            hourly in any::<bool>(),
+        ) {
+            let names = ["UTC", "America/Los_Angeles", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham", "Europe/Paris"];
+            let cal = Calendar::named(names[zone]).unwrap();
+            let g = if hourly { Granularity::Hourly } else { Granularity::Daily };
+            let (start, next) = (cal.floor(t, g), cal.next(t, g));
+            prop_assert!(start <= t && t < next, "{} {t}: {start}..{next}", names[zone]);
+            prop_assert_eq!(cal.floor(start, g), start);
+            prop_assert_eq!(cal.floor(next, g), next);
+            prop_assert_eq!(cal.next(start, g), next);
+            prop_assert_eq!(cal.floor(next - 1, g), start);
+            if hourly {
+                prop_assert!(next - start <= HOUR);
+            }
+        }
+
         #[test]
         fn snapped_windows_are_whole_buckets(
             start in -2_000_000_000_000i64..4_000_000_000_000,
