@@ -62,6 +62,9 @@ pub(crate) struct PageSource<'a> {
     pub calendar: &'a Calendar,
     /// Fails with [`DeadlinePassed`] once the invocation is out of time.
     pub check_deadline: &'a dyn Fn() -> Result<()>,
+    /// Read the sealed payloads with the entries (a field beyond time is
+    /// delivered), saving a query per returned sample.
+    pub payload: bool,
 }
 
 /// The cursor after `row` in `order`.
@@ -119,7 +122,7 @@ impl TypeStream {
                 r.data_type,
                 (r.start_ms, r.end_ms),
                 self.bound,
-                CHUNK,
+                (CHUNK, src.payload),
             )?;
             self.exhausted = chunk.len() < CHUNK;
             if let Some(last) = chunk.last() {
@@ -234,7 +237,7 @@ fn by_day(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Optio
                 r.data_type,
                 window,
                 after_digest,
-                want,
+                (want, src.payload),
             )?);
             if rows.len() >= need {
                 break;

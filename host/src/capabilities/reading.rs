@@ -143,6 +143,7 @@ impl InvocationState {
             user_id: session.user.id,
             calendar: &session.calendar,
             check_deadline: &check,
+            payload: plan.needs_payload(),
         };
         let found = page(&src, &plan, limit, after.as_ref()).map_err(vault_error)?;
         let rows = self.unseal_page(&conn, &session, &plan, &found.rows)?;
@@ -191,8 +192,15 @@ impl InvocationState {
                 return Err(ReadError::Deadline);
             }
             let payload = if unseal {
-                let sealed = sample_read::sealed_payload(conn, session.user.id, k.id).map_err(vault_error)?;
-                Some(sample_read::unseal(&session.key, session.user.id, k, &sealed).map_err(vault_error)?)
+                let fetched;
+                let sealed = match &k.sealed {
+                    Some(sealed) => sealed,
+                    None => {
+                        fetched = sample_read::sealed_payload(conn, session.user.id, k.id).map_err(vault_error)?;
+                        &fetched
+                    }
+                };
+                Some(sample_read::unseal(&session.key, session.user.id, k, sealed).map_err(vault_error)?)
             } else {
                 None
             };

@@ -1,8 +1,9 @@
 //! Reading samples back: whole ranges unsealed (records, aggregates), and
-//! the two-step read behind paged plugin queries: first the index entries
-//! (type, time, digest; nothing unsealed) to order and page, then the
-//! sealed payloads of the page alone, so a plugin paging through a large
-//! history makes the host decrypt only what it returns.
+//! the read behind paged plugin queries: index entries (type, time,
+//! digest, and the sealed payload when a field beyond time is wanted) to
+//! order and page, of which only the returned page is unsealed, so a
+//! plugin paging through a large history makes the host decrypt only what
+//! it returns.
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, params};
@@ -61,6 +62,7 @@ pub(crate) fn scan(
             start_ms: row.get(1)?,
             end_ms: row.get(2)?,
             digest: Vec::new(),
+            sealed: None,
         };
         let payload = if q.unseal {
             let sealed: Vec<u8> = row.get(3)?;
@@ -102,6 +104,8 @@ pub(crate) struct SampleKey {
     /// The keyed content digest (orders samples within a day when their
     /// time is withheld: it carries no time information).
     pub digest: Vec<u8>,
+    /// The sealed payload, when it was asked for (still sealed).
+    pub sealed: Option<Vec<u8>>,
 }
 
 fn key_rows(
@@ -116,23 +120,25 @@ fn key_rows(
             start_ms: r.get(1)?,
             end_ms: r.get(2)?,
             digest: r.get(3)?,
+            sealed: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Index entries of one type in `[start, end)` ordered by (start, id) and
-/// strictly after `after` in that order, at most `limit`.
+/// strictly after `after` in that order, at most `limit`, with their
+/// sealed payloads when `payload`.
 pub(crate) fn keys_after(
     conn: &Connection,
     user_id: i64,
     ty: DataType,
     (start, end): (i64, i64),
     after: (i64, i64),
-    limit: usize,
+    (limit, payload): (usize, bool),
 ) -> Result<Vec<SampleKey>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, start_ms, end_ms, digest FROM samples
+        "SELECT id, start_ms, end_ms, digest, CASE WHEN ?8 THEN payload END FROM samples
          WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
            AND (start_ms > ?5 OR (start_ms = ?5 AND id > ?6))
          ORDER BY start_ms, id LIMIT ?7",
@@ -141,22 +147,23 @@ pub(crate) fn keys_after(
     key_rows(
         &mut stmt,
         ty,
-        params![user_id, code, start, end, after.0, after.1, limit_param(limit)],
+        params![user_id, code, start, end, after.0, after.1, limit_param(limit), payload],
     )
 }
 
 /// Index entries of one type in `[start, end)` ordered by digest and
-/// strictly after `after_digest`, at most `limit`.
+/// strictly after `after_digest`, at most `limit`, with their sealed
+/// payloads when `payload`.
 pub(crate) fn keys_by_digest(
     conn: &Connection,
     user_id: i64,
     ty: DataType,
     (start, end): (i64, i64),
     after_digest: &[u8],
-    limit: usize,
+    (limit, payload): (usize, bool),
 ) -> Result<Vec<SampleKey>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, start_ms, end_ms, digest FROM samples
+        "SELECT id, start_ms, end_ms, digest, CASE WHEN ?7 THEN payload END FROM samples
          WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4 AND digest > ?5
          ORDER BY digest LIMIT ?6",
     )?;
@@ -164,7 +171,7 @@ pub(crate) fn keys_by_digest(
     key_rows(
         &mut stmt,
         ty,
-        params![user_id, code, start, end, after_digest, limit_param(limit)],
+        params![user_id, code, start, end, after_digest, limit_param(limit), payload],
     )
 }
 
