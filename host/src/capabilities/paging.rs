@@ -14,30 +14,8 @@ use rusqlite::Connection;
 
 use super::plan::{Order, Plan, TypeRange};
 use crate::consent::{Calendar, Granularity};
+pub use crate::vault::Cursor;
 use crate::vault::sample_read::{SampleKey, first_start, keys_after, keys_by_digest};
-
-/// Where a page ends: the last entry delivered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cursor {
-    /// In (start, type, id) order.
-    Timed {
-        /// Start of the last sample.
-        start_ms: i64,
-        /// Its type code.
-        type_code: u8,
-        /// Its row id.
-        id: i64,
-    },
-    /// In (local day, type, digest) order.
-    ByDay {
-        /// Start of the last sample's local day.
-        day_ms: i64,
-        /// Its type code.
-        type_code: u8,
-        /// Its keyed digest.
-        digest: Vec<u8>,
-    },
-}
 
 /// The host ran out of time for this invocation while serving a host call.
 #[derive(Clone, Copy, Debug, thiserror::Error)]

@@ -16,11 +16,10 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 
 use super::limits::{EffectiveLimits, LimitKind};
 use super::logs::{LogBuffer, LogPipe, SharedLog};
-use crate::capabilities::Cursor;
 use crate::capabilities::{CoarseMonotonicClock, CoarseWallClock};
 use crate::consent::{Calendar, Denial, Fields, GrantSet, PlatformPolicy, TypeRequest};
 use crate::registry::DataType;
-use crate::vault::{SecretKey, UserRecord, Vault, capabilities, consents};
+use crate::vault::{Cursor, SecretKey, UserRecord, Vault, capabilities, consents};
 
 /// The plugin an invocation runs.
 #[derive(Clone, Debug)]

@@ -35,6 +35,7 @@ pub use capabilities::{Capability, CapabilityGrant};
 pub use keys::{MASTER_KEY_ENV, SecretKey, write_private_file};
 pub use plugins::PluginRecord;
 pub use rowmac::IntegrityError;
+pub use sample_read::Cursor;
 pub use samples::{Coding, InsertReport, NewSample, Origin, Provenance, SamplePayload, StoredSample};
 pub use trust::Reviewer;
 pub use users::{EraseReport, UserRecord};

@@ -94,6 +94,31 @@ pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQu
     Ok(out)
 }
 
+/// A position in the sample index: where a page of a plugin's query
+/// ended (the last entry delivered). Plugins never see it, only an opaque
+/// number standing for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    /// In (start, type, id) order.
+    Timed {
+        /// Start of the last sample.
+        start_ms: i64,
+        /// Its type code.
+        type_code: u8,
+        /// Its row id.
+        id: i64,
+    },
+    /// In (local day, type, digest) order.
+    ByDay {
+        /// Start of the last sample's local day.
+        day_ms: i64,
+        /// Its type code.
+        type_code: u8,
+        /// Its keyed digest.
+        digest: Vec<u8>,
+    },
+}
+
 /// The index entry of a stored sample: what orders and pages it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct SampleKey {
