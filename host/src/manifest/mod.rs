@@ -7,6 +7,7 @@ mod error;
 mod parse;
 #[cfg(test)]
 mod properties;
+mod raw;
 mod strings;
 
 use std::path::{Path, PathBuf};

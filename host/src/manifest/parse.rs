@@ -5,102 +5,14 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 
-use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::{Locator, ManifestError, key_at, toml_message};
+use super::raw::RawManifest;
 use super::strings::{check_text, is_kebab_id, is_semver};
 use super::{Manifest, ManifestLimits, NetworkRequest, ReadRequest, StorageRequest, World, WriteRequest};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawManifest {
-    plugin: RawPlugin,
-    #[serde(default)]
-    read: Vec<RawRead>,
-    #[serde(default)]
-    write: Vec<RawWrite>,
-    #[serde(default)]
-    storage: Option<RawStorage>,
-    #[serde(default)]
-    network: Option<RawNetwork>,
-    #[serde(default)]
-    limits: Option<RawLimits>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawStorage {
-    #[serde(default)]
-    purpose: Option<Spanned<String>>,
-    #[serde(default)]
-    max_bytes: Option<Spanned<i64>>,
-    #[serde(default)]
-    max_keys: Option<Spanned<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawNetwork {
-    allow: Spanned<Vec<Spanned<String>>>,
-    #[serde(default)]
-    purpose: Option<Spanned<String>>,
-    #[serde(default)]
-    max_requests: Option<Spanned<i64>>,
-    #[serde(default)]
-    max_response_bytes: Option<Spanned<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawPlugin {
-    id: Spanned<String>,
-    name: Spanned<String>,
-    version: Spanned<String>,
-    publisher: Spanned<String>,
-    #[serde(default)]
-    description: Option<String>,
-    component: Spanned<String>,
-    #[serde(default)]
-    sha256: Option<Spanned<String>>,
-    #[serde(default)]
-    world: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawRead {
-    types: Spanned<Vec<Spanned<String>>>,
-    #[serde(default)]
-    purpose: Option<Spanned<String>>,
-    #[serde(default)]
-    fields: Option<Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
-    days: Option<Spanned<i64>>,
-    #[serde(default)]
-    granularity: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawWrite {
-    types: Spanned<Vec<Spanned<String>>>,
-    #[serde(default)]
-    purpose: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawLimits {
-    #[serde(default)]
-    memory_mib: Option<Spanned<i64>>,
-    #[serde(default)]
-    timeout_ms: Option<Spanned<i64>>,
-    #[serde(default)]
-    fuel: Option<Spanned<i64>>,
-}
 
 pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError> {
     let at = Locator { source, path };
