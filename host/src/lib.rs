@@ -4,6 +4,7 @@
 //! capabilities, each checked against the plugin's manifest and the user's
 //! consent on every call.
 
+pub mod auth;
 pub mod bindings;
 pub mod capabilities;
 pub mod cli;
