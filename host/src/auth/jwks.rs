@@ -140,7 +140,7 @@ fn admit(value: serde_json::Value, accepted: &[Algorithm]) -> Option<UsableKey> 
         let declared = declared_algorithm(declared)?;
         algorithms.retain(|a| *a == declared);
     }
-    algorithms.retain(|a| accepted.contains(a) && a.family() != AlgorithmFamily::Hmac);
+    algorithms.retain(|a| accepted.contains(a));
     if algorithms.is_empty() {
         return None;
     }
