@@ -104,7 +104,7 @@ async fn get(client: &HttpsClient, uri: &http::Uri) -> Result<Vec<u8>, String> {
         )
         .body(Empty::<Bytes>::new())
         .map_err(|e| e.to_string())?;
-    let response = client.request(request).await.map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| with_causes(&e))?;
     if response.status() != http::StatusCode::OK {
         return Err(format!("HTTP status {}", response.status().as_u16()));
     }
@@ -119,6 +119,19 @@ async fn get(client: &HttpsClient, uri: &http::Uri) -> Result<Vec<u8>, String> {
             }
         })?;
     Ok(body.to_bytes().to_vec())
+}
+
+/// `error` and its causes, `: `-separated (hyper's own message is only
+/// "client error (Connect)").
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// The URL parsed, if it may be fetched.

@@ -270,3 +270,28 @@ async fn a_flood_of_unknown_kids_refetches_once_per_interval() {
     // ... and the keys in use are kept.
     assert!(v.verify(&key.sign(&good_claims("alice"))).await.is_ok());
 }
+
+#[tokio::test]
+async fn an_https_url_is_fetched_over_tls_only() {
+    // A server answering in plain HTTP behind an https:// URL: the TLS
+    // handshake fails at once and nothing is taken from it.
+    let key = TestKey::ed25519("k1");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/jwks.json", listener.local_addr().unwrap());
+    let body = jwks(&[&key]);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+            let _ = stream.write_all(answer.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    let config = JwtConfig::new(ISSUER, AUDIENCE, JwksSource::Url(url));
+    let started = std::time::Instant::now();
+    let err = JwtVerifier::new(config).await.err().unwrap();
+    assert!(
+        matches!(&err, JwtError::JwksFetch { reason, .. } if !reason.contains("within")),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
