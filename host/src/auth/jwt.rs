@@ -15,13 +15,13 @@
 //!    configured audience; `iss` must equal the configured issuer.
 //! 4. Stale tokens: `exp` is required, `nbf` honoured, with a small leeway.
 //! 5. Reaching another user's data: the user is one claim of the verified
-//!    token, a non-empty string of at most [`MAX_USER_CHARS`] characters
+//!    token, a non-empty string of at most [`MAX_USER_CHARS`](super::MAX_USER_CHARS) characters
 //!    without control, bidi or invisible characters; nothing else in the
 //!    token or the request names the user.
 //! 6. Hammering the identity provider: a `kid` not in the key set causes a
 //!    refetch at most once per `unknown-kid-refetch-s`, so a flood of
 //!    forged `kid`s costs one fetch per interval.
-//! 7. Resource exhaustion and leaks: tokens over [`MAX_TOKEN_BYTES`] are
+//! 7. Resource exhaustion and leaks: tokens over [`MAX_TOKEN_BYTES`](super::MAX_TOKEN_BYTES) are
 //!    refused unparsed; errors name what is wrong without quoting the token.
 
 use std::sync::{Arc, PoisonError, RwLock};
