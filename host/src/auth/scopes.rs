@@ -102,7 +102,7 @@ impl fmt::Display for Scopes {
 }
 
 fn split(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c == ' ' || c == ',').filter(|s| !s.is_empty())
+    text.split([' ', ',']).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
