@@ -2,7 +2,8 @@
 //! up (`| head -1`) ends the output quietly, never with a panic; a grant
 //! says the purpose it was given for; a manifest trying to drive the
 //! reviewer's terminal is refused naming its key, and nothing raw reaches
-//! the screen.
+//! the screen; a token's secret is printed once, when it is created, and
+//! never listed.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -180,4 +181,108 @@ fn a_stdout_that_cannot_be_written_is_one_clear_error() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.starts_with("error: cannot write the output: "), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Runs healthplug and returns its stdout, asserting success.
+fn ok(home: &Path, args: &[&str]) -> String {
+    let out = healthplug(home, args);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Runs healthplug and returns its stderr, asserting failure.
+fn fails(home: &Path, args: &[&str]) -> String {
+    let out = healthplug(home, args);
+    assert!(!out.status.success(), "{args:?} succeeded: {}", text(&out.stdout));
+    text(&out.stderr)
+}
+
+#[test]
+fn a_token_secret_is_printed_once_and_never_listed() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    ok(home, &["user", "add", "alice"]);
+    let created = ok(
+        home,
+        &[
+            "token",
+            "create",
+            "alice",
+            "--expires",
+            "12h",
+            "--scope",
+            "tools:list",
+            "--label",
+            "laptop",
+        ],
+    );
+    let secrets: Vec<&str> = created.split_whitespace().filter(|w| w.starts_with("hp_")).collect();
+    assert_eq!(secrets.len(), 1, "{created}");
+    let secret = secrets[0];
+    assert_eq!(secret.len(), 46, "{secret}");
+    assert!(created.contains("will not be shown again"), "{created}");
+    let id = created.split_whitespace().nth(2).unwrap();
+    assert!(id.starts_with("hpt_") && id.len() == 12, "{created}");
+    assert!(
+        created.starts_with(&format!("created token {id} for alice: tools:list, expires ")),
+        "{created}"
+    );
+    assert!(created.contains("label: laptop"), "{created}");
+
+    // Listed, as a table and as JSON, without the secret.
+    let body = &secret[3..];
+    let listed = ok(home, &["token", "list"]);
+    assert!(listed.starts_with("ID"), "{listed}");
+    let row = listed.lines().find(|l| l.starts_with(id)).unwrap();
+    for cell in ["alice", "tools:list", "laptop", "active"] {
+        assert!(row.contains(cell), "{cell}: {row}");
+    }
+    let json = ok(home, &["--json", "token", "list", "--user", "alice"]);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value[0]["id"], id);
+    assert_eq!(value[0]["scopes"], "tools:list");
+    assert!(value[0].get("secret").is_none(), "{json}");
+    for shown in [&listed, &json] {
+        assert!(!shown.contains(body), "the secret was listed: {shown}");
+    }
+
+    // `--json create` gives the secret once, in its own field.
+    let json = ok(home, &["--json", "token", "create", "alice", "--expires", "never"]);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(value["secret"].as_str().unwrap().starts_with("hp_"), "{json}");
+    assert!(value["expires_ms"].is_null() && value["status"] == "active", "{json}");
+    assert!(ok(home, &["token", "list"]).contains("never"));
+
+    // Revoked once; a second time is an error saying so.
+    let revoked = ok(home, &["token", "revoke", id]);
+    assert!(
+        revoked.starts_with(&format!("revoked token {id} of alice")),
+        "{revoked}"
+    );
+    let listed = ok(home, &["token", "list", "--user", "alice"]);
+    assert!(
+        listed.lines().any(|l| l.starts_with(id) && l.ends_with("revoked")),
+        "{listed}"
+    );
+    assert!(fails(home, &["token", "revoke", id]).contains("already revoked"));
+
+    // Bad requests name what is wrong.
+    let stderr = fails(home, &["token", "create", "alice", "--expires", "30x"]);
+    assert!(stderr.contains("`30x`") && stderr.contains("hint: "), "{stderr}");
+    assert!(fails(home, &["token", "create", "alice", "--scope", "admin"]).contains("`admin`"));
+    assert!(fails(home, &["token", "create", "carol"]).contains("no user `carol`"));
+    assert!(fails(home, &["token", "revoke", "hpt_00000000"]).contains("no token hpt_00000000"));
+
+    // Nothing written to the home holds the secret.
+    for entry in std::fs::read_dir(home).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(body.len()).any(|w| w == body.as_bytes()),
+                "the secret is in {}",
+                path.display()
+            );
+        }
+    }
 }

@@ -81,6 +81,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Create, list and revoke the bearer tokens of `healthplug serve`.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// List the health data types.
     Types {
         /// Print the Markdown reference table.
@@ -216,6 +219,38 @@ pub enum UserCommand {
     },
     /// List users.
     List,
+}
+
+/// `healthplug token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a bearer token for a user; its secret is printed once.
+    Create {
+        /// The user (must exist).
+        user: String,
+        /// How long it is valid: a number and m, h, d or w (90m, 12h, 30d),
+        /// or `never`.
+        #[arg(long, value_name = "DURATION", default_value = "30d")]
+        expires: String,
+        /// What it allows (space- or comma-separated; repeatable): tools:list,
+        /// tools:call. Default: both.
+        #[arg(long, value_name = "SCOPES")]
+        scope: Vec<String>,
+        /// A label to tell your tokens apart.
+        #[arg(long, value_name = "TEXT")]
+        label: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only this user's.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a token by its id (hpt_...); it stops working at once.
+    Revoke {
+        /// The token id, as `token list` shows it.
+        id: String,
+    },
 }
 
 /// `healthplug review ...`

@@ -331,10 +331,11 @@ pub(super) fn erase(host: &Host, user: &str, json: bool) -> CliResult {
         return Ok(print_json(&report)?);
     }
     println!(
-        "erased {user}: {} samples and {} consents deleted, {} storage entries deleted, data key {}",
+        "erased {user}: {} samples and {} consents deleted, {} storage entries deleted, {} tokens deleted, data key {}",
         report.samples,
         report.consents,
         report.storage_entries,
+        report.tokens,
         if report.key_destroyed { "destroyed" } else { "not found" }
     );
     Ok(())

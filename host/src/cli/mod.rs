@@ -12,6 +12,7 @@ mod data;
 mod demo;
 mod plugin;
 mod review;
+mod tokens;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -147,6 +148,7 @@ fn run(cli: Cli) -> CliResult {
         } => data::sync(&host, &user, &connector, options.as_deref(), json),
         Command::Records { user, types, limit } => data::records(&host, &user, types.as_deref(), limit, json),
         Command::User(cmd) => data::user(&host, cmd, json),
+        Command::Token(cmd) => tokens::run(&host, cmd, json),
         Command::Audit { user, verify } => data::audit(&host, user.as_deref(), verify, json),
         Command::Erase { user } => data::erase(&host, &user, json),
         Command::Trust(cmd) => review::trust(&host, cmd, json),

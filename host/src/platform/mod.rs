@@ -1,6 +1,6 @@
 //! The platform: one home directory's vault, the runtime, and the
 //! operations the CLI and embedding services call (install, consent,
-//! invoke, records, audit, erase).
+//! invoke, records, audit, erase, access tokens).
 
 mod components;
 mod consent;
@@ -11,6 +11,7 @@ mod load;
 mod records;
 mod session;
 mod succession;
+mod tokens;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ pub use install::{InstallOptions, InstallReport};
 pub use invoke::{InvokeOutcome, ToolFailure, ToolInfo};
 pub use load::LoadedPlugin;
 pub use records::RecordView;
+pub use tokens::{ID_PREFIX, LABEL_MAX, SECRET_PREFIX, TokenError, TokenGrant, TokenInfo, TokenStatus};
 
 /// The environment variable naming the home directory.
 pub const HOME_ENV: &str = "HEALTHPLUG_HOME";

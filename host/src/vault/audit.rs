@@ -52,6 +52,8 @@ pub enum AuditKind {
     Trust,
     /// The vault's schema was upgraded.
     Upgrade,
+    /// An access token was created or revoked (its id, never its secret).
+    Token,
 }
 
 impl AuditKind {
@@ -73,6 +75,7 @@ impl AuditKind {
             AuditKind::Storage => "storage",
             AuditKind::Trust => "trust",
             AuditKind::Upgrade => "upgrade",
+            AuditKind::Token => "token",
         }
     }
 }

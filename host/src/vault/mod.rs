@@ -1,6 +1,6 @@
 //! The vault: one SQLite database (WAL, bundled) under the home directory
-//! holding users, installed plugins, consents, samples and the audit log,
-//! sealed with per-user keys wrapped by the master key. Security-relevant
+//! holding users, installed plugins, consents, samples, access tokens and
+//! the audit log, sealed with per-user keys wrapped by the master key. Security-relevant
 //! rows carry MACs (`rowmac.rs`) and the audit head is anchored outside the
 //! database (`anchor.rs`), against someone who can write the home's files
 //! but not read the master key.
@@ -18,6 +18,7 @@ pub(crate) mod sample_read;
 pub(crate) mod samples;
 mod schema;
 pub(crate) mod storage;
+pub(crate) mod tokens;
 mod trust;
 mod users;
 mod zones;
@@ -65,6 +66,8 @@ pub(crate) struct DerivedKeys {
     pub row: SecretKey,
     /// Authenticates the lines of the audit head anchor (`anchor.rs`).
     pub anchor: SecretKey,
+    /// Hashes access token secrets (`tokens.rs`).
+    pub token: SecretKey,
 }
 
 struct VaultInner {
@@ -100,6 +103,7 @@ impl Vault {
             cache: master.derive("healthplug component cache v1"),
             row: master.derive("healthplug row mac v1"),
             anchor: master.derive("healthplug audit anchor v1"),
+            token: master.derive("healthplug access token v1"),
         };
         let check = hex::encode(master.derive("healthplug key check v1").mac(b"healthplug vault"));
         drop(master);

@@ -1,6 +1,6 @@
 //! Row MACs: every security-relevant row (plugins with their approval,
 //! trusted reviewers, consents, consent versions, capability grants, the
-//! consent version counter) carries a `mac` column, an HMAC-SHA256 under a
+//! consent version counter, access tokens) carries a `mac` column, an HMAC-SHA256 under a
 //! key derived from the master key over a canonical encoding of the table
 //! name and every column of the row, primary key included (so a row cannot
 //! be edited, forged, or copied to another user or plugin).
@@ -79,7 +79,16 @@ pub(crate) const META: MacTable = MacTable {
     columns: "key, value",
 };
 
-/// Every table all of whose rows are MACed (`meta` only MACs some).
+/// Access tokens (`tokens.rs`). Not in [`ALL`]: the table is newer than
+/// the schemas an upgrade starts from, so a token row without a MAC is
+/// always forged and no upgrade ever MACs one.
+pub(crate) const TOKENS: MacTable = MacTable {
+    name: "access_tokens",
+    columns: "id, user_id, user_ref, secret_hash, scopes, label, created_ms, expires_ms, revoked_ms",
+};
+
+/// Every table all of whose rows are MACed (`meta` only MACs some) and
+/// that an upgrade from schema 1 or 2 may find rows without a MAC in.
 pub(crate) const ALL: [&MacTable; 5] = [&PLUGINS, &REVIEWERS, &CONSENTS, &CONSENT_VERSIONS, &CAPABILITIES];
 
 impl MacTable {

@@ -4,7 +4,10 @@
 //! carry a `mac` (see `rowmac.rs`); upgrades are in `migrate.rs`.
 
 /// Schema version stored in `meta`. 3: row MACs, `AUTOINCREMENT` user ids,
-/// a global consent version counter, the audit head anchor file.
+/// a global consent version counter, the audit head anchor file. Tables
+/// added since (`access_tokens`) are created by `CREATE TABLE IF NOT
+/// EXISTS` when a home of schema 3 opens, with their `mac` column: a new
+/// table has no older rows to upgrade, so the version stays 3.
 pub const SCHEMA_VERSION: &str = "3";
 
 /// Columns added after version 1, for vaults created before them.
@@ -159,6 +162,24 @@ CREATE TABLE IF NOT EXISTS plugin_manifests (
     plugin_id TEXT NOT NULL,
     manifest  TEXT NOT NULL
 );
+
+-- Bearer tokens healthplug issues itself (see tokens.rs): the secret is
+-- never stored, only `secret_hash` (an HMAC under a master-derived key);
+-- `user_ref` is the user's `users.ref`, so the row names its user twice;
+-- `label` is sealed with the user's key. Every row is MACed.
+CREATE TABLE IF NOT EXISTS access_tokens (
+    id          TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_ref    BLOB NOT NULL,
+    secret_hash BLOB NOT NULL UNIQUE,
+    scopes      TEXT NOT NULL,
+    label       BLOB,
+    created_ms  INTEGER NOT NULL,
+    expires_ms  INTEGER,
+    revoked_ms  INTEGER,
+    mac         BLOB
+);
+CREATE INDEX IF NOT EXISTS access_tokens_by_user ON access_tokens (user_id);
 
 -- The hash-chained audit log (see audit.rs).
 CREATE TABLE IF NOT EXISTS audit (

@@ -33,6 +33,8 @@ pub struct EraseReport {
     pub consents: u64,
     /// Plugin storage entries deleted.
     pub storage_entries: u64,
+    /// Access tokens deleted.
+    pub tokens: u64,
     /// The user's data key was destroyed.
     pub key_destroyed: bool,
 }
@@ -58,14 +60,20 @@ pub fn check_handle(handle: &str) -> Result<()> {
     Ok(())
 }
 
+/// A ref (`users.ref`) as printed in the audit log: its first 8 bytes in
+/// hex.
+pub(super) fn ref_text(ref_bytes: &[u8]) -> String {
+    hex::encode(ref_bytes.get(..8).unwrap_or(ref_bytes))
+}
+
 impl Vault {
-    fn ref_bytes(&self, handle: &str) -> [u8; 32] {
+    pub(super) fn ref_bytes(&self, handle: &str) -> [u8; 32] {
         self.keys().user_ref.mac(handle.as_bytes())
     }
 
     /// The pseudonymous ref of a handle, as printed in the audit log.
     pub fn user_ref(&self, handle: &str) -> String {
-        hex::encode(&self.ref_bytes(handle)[..8])
+        ref_text(&self.ref_bytes(handle))
     }
 
     /// The user with this handle, if any.
@@ -144,20 +152,41 @@ impl Vault {
         let mut out = Vec::new();
         for row in rows {
             let (id, ref_bytes, sealed, created_ms) = row?;
-            let plain = self
-                .keys()
-                .handle
-                .open(&sealed, &ref_bytes)
-                .context("unsealing a user handle")?;
-            let handle = String::from_utf8(plain.to_vec()).context("a user handle is not UTF-8")?;
-            out.push(UserRecord {
-                id,
-                user_ref: self.user_ref(&handle),
-                handle,
-                created_ms,
-            });
+            out.push(self.open_user(id, &ref_bytes, &sealed, created_ms)?);
         }
         Ok(out)
+    }
+
+    /// The user with row id `id`, if any, handle unsealed.
+    pub(crate) fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
+        let conn = self.conn()?;
+        let row: Option<(Vec<u8>, Vec<u8>, i64)> = conn
+            .query_row(
+                "SELECT ref, handle, created_ms FROM users WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(ref_bytes, sealed, created_ms)| self.open_user(id, &ref_bytes, &sealed, created_ms))
+            .transpose()
+    }
+
+    /// A user from the columns of their row: the handle is unsealed with
+    /// the stored ref as associated data, so it is the handle sealed for
+    /// that ref.
+    pub(super) fn open_user(&self, id: i64, ref_bytes: &[u8], sealed: &[u8], created_ms: i64) -> Result<UserRecord> {
+        let plain = self
+            .keys()
+            .handle
+            .open(sealed, ref_bytes)
+            .context("unsealing a user handle")?;
+        let handle = String::from_utf8(plain.to_vec()).context("a user handle is not UTF-8")?;
+        Ok(UserRecord {
+            id,
+            user_ref: self.user_ref(&handle),
+            handle,
+            created_ms,
+        })
     }
 
     /// The data key of user `id` (unwrapped once, then cached in memory).
@@ -204,12 +233,15 @@ impl Vault {
             let consents = tx.execute("DELETE FROM consents WHERE user_id = ?1", params![user.id])?;
             tx.execute("DELETE FROM consent_versions WHERE user_id = ?1", params![user.id])?;
             tx.execute("DELETE FROM capability_grants WHERE user_id = ?1", params![user.id])?;
+            // `ON DELETE CASCADE` would do it too; deleted here to be counted.
+            let tokens = tx.execute("DELETE FROM access_tokens WHERE user_id = ?1", params![user.id])?;
             let storage = super::storage::delete_all(tx, user.id, None)?;
             let users = tx.execute("DELETE FROM users WHERE id = ?1", params![user.id])?;
             let report = EraseReport {
                 samples: samples as u64,
                 consents: consents as u64,
                 storage_entries: storage,
+                tokens: tokens as u64,
                 key_destroyed: users == 1,
             };
             audit::append(
@@ -218,7 +250,10 @@ impl Vault {
                 &AuditEvent::new(AuditKind::Erase)
                     .user(&user.user_ref)
                     .outcome("erased")
-                    .detail(format!("{} samples, {} consents", report.samples, report.consents)),
+                    .detail(format!(
+                        "{} samples, {} consents, {} tokens",
+                        report.samples, report.consents, report.tokens
+                    )),
             )?;
             Ok(report)
         })?;
