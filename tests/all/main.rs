@@ -17,4 +17,5 @@ mod parsers;
 mod privacy;
 mod realdata;
 mod registry;
+mod tokens;
 mod vetting;
