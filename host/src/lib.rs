@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod network;
 pub mod platform;
 pub mod runtime;
+pub mod serve;
 pub mod text;
 pub mod vault;
 pub mod vetting;

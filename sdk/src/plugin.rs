@@ -38,6 +38,8 @@ pub struct Tool {
     description: String,
     properties: Map<String, Value>,
     required: Vec<String>,
+    input_schema: Option<Value>,
+    output_schema: Option<Value>,
     handler: ToolHandler,
 }
 
@@ -49,8 +51,25 @@ impl Tool {
             description: description.to_string(),
             properties: Map::new(),
             required: Vec::new(),
+            input_schema: None,
+            output_schema: None,
             handler,
         }
+    }
+
+    /// Replaces the argument schema built from [`Tool::param`] with a
+    /// whole JSON schema (for `$defs`, `$ref`, enums, nested objects...).
+    pub fn input_schema(mut self, schema: Value) -> Tool {
+        self.input_schema = Some(schema);
+        self
+    }
+
+    /// Declares the JSON schema of the tool's result: the host checks every
+    /// result against it and refuses one that does not match, and an
+    /// assistant can read the shape before calling.
+    pub fn output_schema(mut self, schema: Value) -> Tool {
+        self.output_schema = Some(schema);
+        self
     }
 
     /// Adds an optional parameter. `json_type` is a JSON-schema type:
@@ -77,6 +96,9 @@ impl Tool {
 
     /// The JSON schema of the arguments.
     pub fn schema(&self) -> Value {
+        if let Some(schema) = &self.input_schema {
+            return schema.clone();
+        }
         json!({
             "type": "object",
             "properties": self.properties,
@@ -86,8 +108,12 @@ impl Tool {
     }
 
     /// Checks `args` against the parameters: required present, no unknown
-    /// keys, JSON types matching.
+    /// keys, JSON types matching. A tool with a whole
+    /// [`Tool::input_schema`] checks its own arguments.
     pub fn check_args(&self, args: &Args) -> Result<(), ToolError> {
+        if self.input_schema.is_some() {
+            return Ok(());
+        }
         for name in &self.required {
             if !args.0.contains_key(name) {
                 return Err(ToolError::InvalidArgs(format!("missing required argument `{name}`")));
@@ -212,6 +238,7 @@ pub fn guest_tools<P: Plugin>() -> Vec<wit::ToolSpec> {
         .into_iter()
         .map(|t| wit::ToolSpec {
             args_schema: t.schema().to_string(),
+            output_schema: t.output_schema.as_ref().map(Value::to_string),
             name: t.name,
             description: t.description,
         })

@@ -17,5 +17,6 @@ mod parsers;
 mod privacy;
 mod realdata;
 mod registry;
+mod serve;
 mod tokens;
 mod vetting;

@@ -15,6 +15,7 @@ use serde_json::Value;
 pub mod fuzz;
 pub mod fuzz_planner;
 pub mod https;
+pub mod serve;
 
 /// The installable directory of a fixture plugin of `tests/fixtures/`
 /// (`name` is its path there): its manifest and built component side by

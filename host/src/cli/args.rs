@@ -103,6 +103,34 @@ pub enum Command {
         /// The user.
         user: String,
     },
+    /// Serve plugins to assistants over MCP (Streamable HTTP), for many users.
+    Serve(ServeArgs),
+    /// Serve one user's plugins over MCP on stdin/stdout, for a local assistant.
+    Mcp {
+        /// The user (or set HEALTHPLUG_TOKEN to a token of theirs).
+        #[arg(long, env = "HEALTHPLUG_USER")]
+        user: Option<String>,
+    },
+}
+
+/// `healthplug serve ...`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8787, or the config file's).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Configuration file (default: serve.toml in the home directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The URL clients reach the MCP endpoint at (the tokens' audience).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Serve this one user without credentials (loopback addresses only).
+    #[arg(long, value_name = "USER")]
+    pub local_user: Option<String>,
+    /// Log as JSON lines instead of text (logs go to stderr).
+    #[arg(long)]
+    pub log_json: bool,
 }
 
 /// `healthplug plugin ...`

@@ -12,6 +12,7 @@ mod data;
 mod demo;
 mod plugin;
 mod review;
+mod serve;
 mod tokens;
 
 use std::ffi::OsString;
@@ -123,6 +124,12 @@ fn run(cli: Cli) -> CliResult {
     if let Command::Review(args) = cli.command {
         return review::run(args, cli.json);
     }
+    if let Command::Serve(args) = cli.command {
+        return serve::serve(cli.home.as_deref(), args);
+    }
+    if let Command::Mcp { user } = cli.command {
+        return serve::mcp(cli.home.as_deref(), user.as_deref());
+    }
     let home = resolve_home(cli.home.as_deref());
     let host = Host::open(&home)?;
     let json = cli.json;
@@ -152,6 +159,6 @@ fn run(cli: Cli) -> CliResult {
         Command::Audit { user, verify } => data::audit(&host, user.as_deref(), verify, json),
         Command::Erase { user } => data::erase(&host, &user, json),
         Command::Trust(cmd) => review::trust(&host, cmd, json),
-        Command::Demo | Command::Types { .. } | Command::Review(_) => Ok(()),
+        Command::Demo | Command::Types { .. } | Command::Review(_) | Command::Serve(_) | Command::Mcp { .. } => Ok(()),
     }
 }

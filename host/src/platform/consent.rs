@@ -352,9 +352,10 @@ impl Host {
     /// Every capability grant of `user`.
     pub fn capability_grants(&self, user: &str) -> Result<Vec<CapabilityView>, HostError> {
         let user = self.user(user)?;
+        let plugins = self.vault.plugins()?;
         let conn = self.vault.conn()?;
         let mut out = Vec::new();
-        for plugin in self.vault.plugins()? {
+        for plugin in plugins {
             let manifest = crate::manifest::Manifest::parse(&plugin.manifest, std::path::Path::new(&plugin.id)).ok();
             for g in capabilities::list(&conn, user.id, &plugin.id)? {
                 let purpose = manifest.as_ref().and_then(|m| match g.capability {

@@ -23,6 +23,8 @@ pub struct ToolInfo {
     pub description: String,
     /// JSON schema of the arguments.
     pub args_schema: serde_json::Value,
+    /// JSON schema of the result, if the plugin declares one.
+    pub output_schema: Option<serde_json::Value>,
 }
 
 /// A tool that ran and reported failure (not a host problem).
@@ -98,6 +100,11 @@ impl Host {
                 args_schema: serde_json::from_str(&t.args_schema).unwrap_or(serde_json::Value::String(t.args_schema)),
                 name: t.name,
                 description: t.description,
+                // A schema that is not JSON stays as its text, so the
+                // service leaves the tool out rather than skip the check.
+                output_schema: t
+                    .output_schema
+                    .map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s))),
             })
             .collect())
     }

@@ -9,6 +9,7 @@ mod install;
 mod invoke;
 mod load;
 mod records;
+mod serving;
 mod session;
 mod succession;
 mod tokens;

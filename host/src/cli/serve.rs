@@ -1,0 +1,118 @@
+//! `healthplug serve` and `healthplug mcp`: start the platform service (or
+//! the stdio server) on a tokio runtime, with logs through `tracing` on
+//! stderr, and stop cleanly on SIGTERM or SIGINT.
+
+use std::path::Path;
+
+use super::args::ServeArgs;
+use super::{CliError, CliResult, usage};
+use crate::platform::resolve_home;
+use crate::serve::{self, ServeConfig, ServeError};
+
+/// The environment variable setting the log filter (`info` by default).
+pub const LOG_ENV: &str = "HEALTHPLUG_LOG";
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false);
+    // A second initialisation (tests running the CLI in-process) is fine.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("healthplug-serve")
+        .build()
+        .map_err(|e| {
+            usage(
+                format!("cannot start the async runtime: {e}"),
+                "check the process limits",
+            )
+        })
+}
+
+fn failed(e: ServeError) -> CliError {
+    match e {
+        ServeError::Host(h) => CliError::Host(h),
+        other => usage(other.to_string(), "see `healthplug serve --help`"),
+    }
+}
+
+/// `healthplug serve`.
+pub fn serve(home: Option<&Path>, args: ServeArgs) -> CliResult {
+    init_logs(args.log_json);
+    let home = resolve_home(home);
+    let mut config = match &args.config {
+        Some(path) => ServeConfig::load(path, true),
+        None => ServeConfig::load(&serve::default_config_path(&home), false),
+    }
+    .map_err(|e| failed(e.into()))?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(url) = args.public_url {
+        config.public_url = Some(url);
+    }
+    if let Some(user) = args.local_user {
+        config.local_user = Some(user);
+    }
+    runtime()?.block_on(async move {
+        let state = serve::prepare(&home, config).await.map_err(failed)?;
+        let server = serve::start(state.clone()).await.map_err(failed)?;
+        tracing::info!(
+            addr = %server.addr,
+            resource = %state.resource(),
+            home = %home.display(),
+            "healthplug serve is listening"
+        );
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections; in-flight calls finish");
+        server.shutdown();
+        server.stopped().await.map_err(failed)?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// `healthplug mcp`.
+pub fn mcp(home: Option<&Path>, user: Option<&str>) -> CliResult {
+    init_logs(false);
+    let home = resolve_home(home);
+    let token = std::env::var(serve::TOKEN_ENV).ok().filter(|t| !t.is_empty());
+    runtime()?.block_on(async move {
+        let state = serve::prepare(&home, ServeConfig::default()).await.map_err(failed)?;
+        let caller = serve::stdio_caller(&state, user, token.as_deref()).map_err(failed)?;
+        serve::serve_stdio(state, caller).await.map_err(failed)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
