@@ -88,8 +88,13 @@ impl Served {
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-11-25")
             .body(body.to_string());
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("mcp-protocol-version"))
+        {
+            request = request.header("mcp-protocol-version", "2025-11-25");
+        }
         for (k, v) in headers {
             request = request.header(*k, *v);
         }

@@ -12,20 +12,33 @@ use crate::serve::{self, ServeConfig, ServeError};
 /// The environment variable setting the log filter (`info` by default).
 pub const LOG_ENV: &str = "HEALTHPLUG_LOG";
 
+/// Libraries whose debug output could carry request bodies or headers
+/// (health values, tokens): never more verbose than `warn`, whatever
+/// `HEALTHPLUG_LOG` asks for.
+const QUIET_LIBRARIES: [&str; 7] = ["rmcp", "hyper", "hyper_util", "h2", "reqwest", "axum", "tower"];
+
 fn init_logs(json: bool) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let clamp = tracing_subscriber::filter::filter_fn(|meta| {
+        let target = meta.target();
+        let library = QUIET_LIBRARIES
+            .iter()
+            .any(|l| target == *l || target.strip_prefix(l).is_some_and(|rest| rest.starts_with("::")));
+        !library || *meta.level() <= tracing::Level::WARN
+    });
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
+    let layer = if json { layer.json().boxed() } else { layer.boxed() };
     // A second initialisation (tests running the CLI in-process) is fine.
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter).with_filter(clamp))
+        .try_init();
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {

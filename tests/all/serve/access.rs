@@ -175,3 +175,46 @@ async fn a_plugins_own_endpoint_serves_bare_names() {
     assert!(bob.list_all_tools().await.unwrap().is_empty());
     let _ = BOB_STEPS;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stateless_revision_needs_no_handshake() {
+    let world = World::new();
+    let served = world.serve().await;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}
+    });
+    let auth = format!("Bearer {}", world.alice);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "server/discover"),
+    ];
+    let discover = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}});
+    let (status, _, body) = served.post("/mcp", &headers, &discover).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let versions = doc["result"]["supportedVersions"].to_string();
+    assert!(
+        versions.contains("2026-07-28") && versions.contains("2025-11-25"),
+        "{body}"
+    );
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "conformance.steps-total", "arguments": {"days": 3}, "_meta": meta}});
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "conformance.steps-total"),
+    ];
+    let (status, _, body) = served.post("/mcp", &headers, &call).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        doc["result"]["structuredContent"]["steps"],
+        json!(ALICE_STEPS),
+        "{body}"
+    );
+    assert_eq!(doc["result"]["resultType"], "complete", "{body}");
+}

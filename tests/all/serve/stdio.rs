@@ -160,3 +160,57 @@ fn collect_values(v: &Value) -> Vec<f64> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_carry_no_health_value_no_token_and_no_handle_even_at_trace() {
+    let home = TestHome::new().unwrap();
+    home.install(&fixture_dir("probe")).unwrap();
+    home.host.ensure_user("zelda-canary").unwrap();
+    grant_writes(&home.host, "zelda-canary", "probe", "steps").unwrap();
+    let secret = token(&home, "zelda-canary", &Scopes::all());
+    let port = free_port().unwrap();
+    let log = home.path().join("serve.log");
+    let mut child = tokio::process::Command::new(healthplug_bin().unwrap())
+        .arg("--home")
+        .arg(home.path())
+        .args(["serve", "--log-json", "--listen", &format!("127.0.0.1:{port}")])
+        .env("HEALTHPLUG_LOG", "trace")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let client = Served::connect(&format!("{base}/mcp"), Some(&secret)).await.unwrap();
+    let start = now_ms() - 3_600_000;
+    let samples = json!([{ "type": "steps", "start": start, "end": start + 1, "value": 9_876_543.25, "unit": "count", "notes": "secret-note-canary" }]);
+    let wrote = call(&client, "probe.write", json!({ "samples": samples }))
+        .await
+        .unwrap();
+    assert_eq!(wrote.is_error, Some(false), "{}", text(&wrote));
+    let read = call(&client, "probe.read", json!({ "types": ["steps"] }))
+        .await
+        .unwrap();
+    assert!(
+        text(&read).contains("9876543.25"),
+        "the canary round-trips: {}",
+        text(&read)
+    );
+    let _ = call(&client, "probe.read", json!({ "types": ["heart-rate"] })).await;
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().await.unwrap().success());
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("tool call"), "the calls are logged: {logged}");
+    for secret_text in [
+        "9876543",
+        "secret-note-canary",
+        secret.as_str(),
+        &secret[3..],
+        "zelda-canary",
+        "Bearer",
+    ] {
+        assert!(!logged.contains(secret_text), "the log carries `{secret_text}`");
+    }
+}
