@@ -31,13 +31,18 @@ pub type Client = RunningService<RoleClient, ()>;
 impl Served {
     /// Starts a server over `home` (a second `Host` on the same directory,
     /// as a separate service process would have) on a free port.
-    pub async fn start(home: &Path, mut config: ServeConfig) -> anyhow::Result<Served> {
+    pub async fn start(home: &Path, config: ServeConfig) -> anyhow::Result<Served> {
+        Served::start_on(home, config, crate::shared_runtime()).await
+    }
+
+    /// Starts a server with a runtime of its own (pool size, slot wait).
+    pub async fn start_on(
+        home: &Path,
+        mut config: ServeConfig,
+        runtime: Arc<healthplug_host::runtime::Runtime>,
+    ) -> anyhow::Result<Served> {
         config.listen = "127.0.0.1:0".parse()?;
-        let host = Arc::new(Host::open_with(
-            home,
-            crate::shared_runtime(),
-            PlatformPolicy::default(),
-        )?);
+        let host = Arc::new(Host::open_with(home, runtime, PlatformPolicy::default())?);
         let state = serve::with_host(host, config).await?;
         let server = serve::start(state.clone()).await?;
         Ok(Served {
@@ -65,6 +70,11 @@ impl Served {
     /// A client of the aggregate endpoint.
     pub async fn client(&self, token: &str) -> anyhow::Result<Client> {
         Served::connect(&self.mcp(), Some(token)).await
+    }
+
+    /// The `/metrics` exposition.
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        Ok(reqwest::get(format!("{}/metrics", self.base)).await?.text().await?)
     }
 
     /// Stops the server and waits for it.

@@ -183,12 +183,7 @@ async fn an_oversized_body_is_refused_before_it_is_read() {
     );
     let (status, _, _) = served.post("/mcp", &[("authorization", &auth)], &huge).await.unwrap();
     assert_eq!(status, 413);
-    let metrics = reqwest::get(format!("{}/metrics", served.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = served.metrics().await.unwrap();
     assert!(
         metrics.contains("healthplug_turned_away_total{reason=\"too-large\"} 1"),
         "{metrics}"

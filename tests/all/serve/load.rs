@@ -111,6 +111,58 @@ async fn fifty_users_four_sessions_each_with_hostile_plugins_get_exact_results()
     );
     let report = home.host.verify_audit().unwrap();
     assert!(report.ok(), "the audit log must verify after the load");
+    let metrics = served.metrics().await.unwrap();
+    let reads = format!(
+        "healthplug_tool_calls_total{{plugin=\"probe\",outcome=\"ok\"}} {}",
+        USERS * SESSIONS
+    );
+    assert!(metrics.contains(&reads), "{metrics}");
+    assert!(
+        metrics.contains("healthplug_tool_calls_total{plugin=\"hostile-panic\",outcome=\"trap\"} 100"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("healthplug_limit_hits_total{plugin=\"hostile-grow\",kind=\"memory\"} 100"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("healthplug_tool_call_seconds_count{plugin=\"probe\"} 200"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_instance_pool_is_a_clean_tool_error_not_a_hang() {
+    let (home, tokens) = crowd();
+    let runtime = healthplug_host::runtime::Runtime::new(healthplug_host::runtime::RuntimeConfig {
+        pool_slots: 1,
+        slot_wait: Duration::from_millis(100),
+        ..healthplug_host::runtime::RuntimeConfig::default()
+    })
+    .unwrap();
+    let served = Arc::new(
+        Served::start_on(home.path(), ServeConfig::default(), Arc::new(runtime))
+            .await
+            .unwrap(),
+    );
+    let slow = json!({ "type": "steps", "iterations": 5, "sleep_ms": 100 });
+    let first = {
+        let (served, token, slow) = (served.clone(), tokens[0].clone(), slow.clone());
+        tokio::spawn(async move {
+            let client = served.client(&token).await.unwrap();
+            call(&client, "probe.poll", slow).await.unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let client = served.client(&tokens[1]).await.unwrap();
+    let t = Instant::now();
+    let second = call(&client, "probe.read", json!({ "types": ["steps"] }))
+        .await
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert_eq!(second.is_error, Some(true));
+    assert!(text(&second).contains("busy"), "{}", text(&second));
+    assert_eq!(first.await.unwrap().is_error, Some(false));
 }
 
 async fn timed_post(served: &Served, token: &str, body: &Value) -> (u16, Duration) {
@@ -177,12 +229,7 @@ async fn a_flooding_user_and_a_slow_plugin_do_not_starve_the_others() {
         *quiet.last().unwrap() < Duration::from_millis(1_500),
         "the quiet user waited behind the flood: {quiet:?}"
     );
-    let metrics = reqwest::get(format!("{}/metrics", served.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = served.metrics().await.unwrap();
     assert!(
         metrics.contains("healthplug_turned_away_total{reason=\"crowded-user\"}"),
         "{metrics}"
