@@ -355,3 +355,25 @@ fn a_schema_2_home_upgrades_once_and_cannot_be_rewound() -> anyhow::Result<()> {
     assert!(e.contains("records an upgrade past it"), "{e}");
     Ok(())
 }
+
+#[cfg(unix)]
+#[test]
+fn a_home_reached_through_a_link_is_refused_at_once_and_says_why() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real)?;
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link)?;
+    let started = std::time::Instant::now();
+    let err = match healthplug_host::Host::open(&link) {
+        Ok(_) => anyhow::bail!("a home through a symbolic link was opened"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("symbolic link") && err.contains("real path"), "{err}");
+    Ok(())
+}

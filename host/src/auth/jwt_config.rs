@@ -1,4 +1,4 @@
-//! The `[auth.jwt]` configuration: which identity provider's tokens are
+//! The `[jwt]` configuration: which identity provider's tokens are
 //! accepted, for which resource, and how they name the user.
 //!
 //! Threats answered here: a configuration that would weaken every check
@@ -16,10 +16,10 @@ use super::jwt_error::JwtError;
 /// The largest leeway the configuration may ask for, in seconds.
 pub const MAX_LEEWAY_S: u64 = 300;
 
-/// The `[auth.jwt]` section of the service configuration.
+/// The `[jwt]` section of the service configuration.
 ///
 /// ```toml
-/// [auth.jwt]
+/// [jwt]
 /// issuer = "https://id.example.com/"
 /// audience = "https://health.example.com/mcp"
 /// jwks = { url = "https://id.example.com/.well-known/jwks.json" }

@@ -54,15 +54,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         })
 }
 
-fn failed(e: ServeError) -> CliError {
-    match e {
+fn failed_as(command: &'static str) -> impl Fn(ServeError) -> CliError + Copy {
+    move |e| match e {
         ServeError::Host(h) => CliError::Host(h),
-        other => usage(other.to_string(), "see `healthplug serve --help`"),
+        other => usage(other.to_string(), format!("see `healthplug {command} --help`")),
     }
 }
 
 /// `healthplug serve`.
 pub fn serve(home: Option<&Path>, args: ServeArgs) -> CliResult {
+    let failed = failed_as("serve");
     init_logs(args.log_json);
     let home = resolve_home(home);
     let mut config = match &args.config {
@@ -99,6 +100,7 @@ pub fn serve(home: Option<&Path>, args: ServeArgs) -> CliResult {
 
 /// `healthplug mcp`.
 pub fn mcp(home: Option<&Path>, user: Option<&str>) -> CliResult {
+    let failed = failed_as("mcp");
     init_logs(false);
     let home = resolve_home(home);
     let token = std::env::var(serve::TOKEN_ENV).ok().filter(|t| !t.is_empty());

@@ -24,14 +24,21 @@ enum Preflight {
     Refused(CallToolResult),
 }
 
-fn unknown_tool(plugin: &str, tool: &str) -> McpError {
-    McpError::invalid_params(
-        format!("unknown tool `{}.{}`", sanitize_line(plugin), sanitize_line(tool)),
-        None,
-    )
+/// The target of a call: the name the client sent, and what it names.
+pub struct Target<'a> {
+    /// As sent (qualified on `/mcp`, bare on a plugin's own endpoint).
+    pub name: &'a str,
+    /// The plugin id.
+    pub plugin: &'a str,
+    /// The plugin's own tool name.
+    pub tool: &'a str,
 }
 
-fn preflight(state: &ServeState, caller: &Caller, plugin: &str, tool: &str) -> Result<Preflight, McpError> {
+fn unknown_tool(name: &str) -> McpError {
+    McpError::invalid_params(format!("unknown tool `{}`", sanitize_line(name)), None)
+}
+
+fn preflight(state: &ServeState, caller: &Caller, name: &str, plugin: &str, tool: &str) -> Result<Preflight, McpError> {
     let internal = |e: HostError| {
         tracing::error!(error = %e, "a tool call could not be prepared");
         McpError::internal_error("the tool call could not be prepared", None)
@@ -43,19 +50,19 @@ fn preflight(state: &ServeState, caller: &Caller, plugin: &str, tool: &str) -> R
                 "{} is not enabled for this user: they have granted it nothing yet",
                 sanitize_line(&record.name)
             )))),
-            _ => Err(unknown_tool(plugin, tool)),
+            _ => Err(unknown_tool(name)),
         };
     }
     let entry = match state.catalog.plugin(&state.host, plugin) {
         Ok(entry) => entry,
-        Err(HostError::UnknownPlugin(_)) => return Err(unknown_tool(plugin, tool)),
+        Err(HostError::UnknownPlugin(_)) => return Err(unknown_tool(name)),
         Err(e) => {
             let rendered = render(plugin, tool, Err(e), None);
             return Ok(Preflight::Refused(rendered.result));
         }
     };
     if !entry.tools.iter().any(|t| t.name == tool) {
-        return Err(unknown_tool(plugin, tool));
+        return Err(unknown_tool(name));
     }
     Ok(Preflight::Ready(entry))
 }
@@ -64,15 +71,21 @@ fn preflight(state: &ServeState, caller: &Caller, plugin: &str, tool: &str) -> R
 pub async fn call(
     state: &Arc<ServeState>,
     caller: &Caller,
-    plugin: &str,
-    tool: &str,
+    target: Target<'_>,
     args: Option<JsonObject>,
     admitted: bool,
 ) -> Result<CallToolResult, McpError> {
+    let Target { name, plugin, tool } = target;
     let started = Instant::now();
     let entry = {
-        let (st, who, p, t) = (state.clone(), caller.clone(), plugin.to_string(), tool.to_string());
-        match tokio::task::spawn_blocking(move || preflight(&st, &who, &p, &t))
+        let (st, who, n, p, t) = (
+            state.clone(),
+            caller.clone(),
+            name.to_string(),
+            plugin.to_string(),
+            tool.to_string(),
+        );
+        match tokio::task::spawn_blocking(move || preflight(&st, &who, &n, &p, &t))
             .await
             .map_err(|_| McpError::internal_error("the tool call was interrupted", None))??
         {

@@ -142,8 +142,12 @@ impl ServerHandler for McpServer {
                 None,
             ));
         };
-        let result: CallToolResult =
-            call::call(&self.state, &caller, &plugin, &tool, request.arguments, admitted).await?;
+        let target = call::Target {
+            name: &request.name,
+            plugin: &plugin,
+            tool: &tool,
+        };
+        let result: CallToolResult = call::call(&self.state, &caller, target, request.arguments, admitted).await?;
         Ok(result.into())
     }
 }

@@ -112,6 +112,7 @@ impl Vault {
         migrate::private_db_files(&db)?;
         let row_key = keys.row.clone();
         let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        probe_open(&db, flags)?;
         let manager = SqliteConnectionManager::file(&db)
             .with_flags(flags)
             .with_init(move |c| {
@@ -197,5 +198,27 @@ impl Vault {
     pub fn verify_audit(&self) -> Result<VerifyReport> {
         let conn = self.conn()?;
         audit::verify(&conn, self.keys(), &self.anchor_path())
+    }
+}
+
+/// Opens the database once, so a home the pool could never open fails at
+/// once with the reason (the pool would retry for its whole timeout).
+fn probe_open(db: &Path, flags: rusqlite::OpenFlags) -> Result<()> {
+    match rusqlite::Connection::open_with_flags(db, flags) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let linked = db
+                .parent()
+                .and_then(|home| std::fs::canonicalize(home).ok())
+                .is_some_and(|real| Some(real.as_path()) != db.parent());
+            if linked {
+                anyhow::bail!(
+                    "cannot open the vault database {}: the home directory is reached through a symbolic link, \
+                     which healthplug refuses (a link could be swapped under it); use its real path: {e}",
+                    db.display()
+                );
+            }
+            anyhow::bail!("cannot open the vault database {}: {e}", db.display())
+        }
     }
 }
