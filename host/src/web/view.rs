@@ -357,7 +357,11 @@ fn plugin_view(
     };
     let storage = manifest.storage.as_ref().map(|s| CapView {
         purpose: line(&s.purpose),
-        detail: format!("up to {} bytes", s.max_bytes.unwrap_or(0)),
+        detail: match (s.max_bytes, s.max_keys) {
+            (Some(b), Some(k)) => format!("up to {b} bytes in {k} entries"),
+            (Some(b), None) => format!("up to {b} bytes"),
+            _ => "within the platform's standard quota".into(),
+        },
         value: "on".into(),
         granted: cap("storage").is_some(),
     });
@@ -425,6 +429,32 @@ mod tests {
         let all = history_choices(None, None);
         assert_eq!(all[0].value, "all");
         assert!(all[0].selected);
+    }
+
+    #[test]
+    fn risk_flags_read_as_sentences() {
+        let manifest = Manifest::parse(
+            "[plugin]\nid = \"sender\"\nname = \"Sender\"\nversion = \"1.0.0\"\npublisher = \"p\"\ncomponent = \"c.wasm\"\n\
+             [[read]]\ntypes = [\"steps\"]\npurpose = \"Send your daily step totals to your coach\"\nfields = [\"value\"]\n\
+             days = 30\ngranularity = \"daily\"\n\
+             [network]\nallow = [\"https://api.partner.example\"]\npurpose = \"Upload the totals to Partner Cloud\"\n",
+            Path::new("sender"),
+        )
+        .unwrap();
+        let effective = crate::runtime::EffectiveLimits::resolve(
+            &manifest.limits,
+            manifest.storage.as_ref(),
+            &crate::runtime::PlatformLimits::default(),
+            manifest.world,
+        );
+        let sentences: Vec<String> = crate::vetting::report::risks(&manifest, &ImportCheck::default(), &effective)
+            .iter()
+            .map(|r| risk_sentence(r, &manifest))
+            .collect();
+        assert!(
+            sentences.contains(&"It can send data to api.partner.example.".to_string()),
+            "{sentences:?}"
+        );
     }
 
     #[test]

@@ -163,3 +163,32 @@ async fn a_bearer_token_opens_no_page_and_a_cookie_opens_no_mcp() {
         .unwrap();
     assert_eq!(status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_row_edited_in_the_file_opens_nothing() {
+    let site = Site::new().await;
+    let (b, _) = site.sign_in("alice").await;
+    assert_eq!(get(&b, &site.url("/")).await.0, 200);
+    let db = rusqlite::Connection::open(site.home.path().join("vault.db")).unwrap();
+    // Point alice's session at bob, his ref included (the row's MAC no
+    // longer matches), then prolong an expired link: both refused.
+    let bob: i64 = db
+        .query_row("SELECT id FROM users ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    db.execute(
+        "UPDATE web_sessions SET user_id = ?1, user_ref = (SELECT ref FROM users WHERE id = ?1)",
+        [bob],
+    )
+    .unwrap();
+    let (status, _, html) = get(&b, &site.url("/")).await;
+    assert_ne!(status, 200, "an edited session opened a page");
+    assert!(!html.contains("bob") && !html.contains("alice"), "{html}");
+
+    let secret = site.link("alice", Duration::from_millis(1));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    db.execute("UPDATE web_login_links SET expires_ms = expires_ms + 86400000", [])
+        .unwrap();
+    let (status, headers, _) = post(&browser(), &site.url(&format!("/login/{secret}")), &[]).await;
+    assert_ne!(status, 303, "a prolonged link signed in");
+    assert!(headers.get("set-cookie").is_none());
+}
