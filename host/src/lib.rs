@@ -20,6 +20,7 @@ pub mod serve;
 pub mod text;
 pub mod vault;
 pub mod vetting;
+pub mod web;
 
 pub use error::HostError;
 /// The data-type registry (shared with the SDK).

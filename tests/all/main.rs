@@ -20,3 +20,4 @@ mod registry;
 mod serve;
 mod tokens;
 mod vetting;
+mod web;

@@ -84,6 +84,18 @@ pub enum Command {
     /// Create, list and revoke the bearer tokens of `healthplug serve`.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print a one-time link that signs a user in to the consent page of `healthplug serve`.
+    LoginLink {
+        /// The user (must exist).
+        user: String,
+        /// How long the link works: a number and m or h (15m, 2h), at most 24h.
+        #[arg(long, value_name = "DURATION", default_value = "15m")]
+        expires: String,
+        /// The server's address as the browser reaches it (default: the
+        /// serve config's public URL, else http://127.0.0.1:8787).
+        #[arg(long, value_name = "URL")]
+        base: Option<String>,
+    },
     /// List the health data types.
     Types {
         /// Print the Markdown reference table.

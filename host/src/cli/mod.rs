@@ -156,6 +156,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Records { user, types, limit } => data::records(&host, &user, types.as_deref(), limit, json),
         Command::User(cmd) => data::user(&host, cmd, json),
         Command::Token(cmd) => tokens::run(&host, cmd, json),
+        Command::LoginLink { user, expires, base } => tokens::login_link(&host, &user, &expires, base.as_deref(), json),
         Command::Audit { user, verify } => data::audit(&host, user.as_deref(), verify, json),
         Command::Erase { user } => data::erase(&host, &user, json),
         Command::Trust(cmd) => review::trust(&host, cmd, json),

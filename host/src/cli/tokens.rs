@@ -1,7 +1,8 @@
 //! `healthplug token create|list|revoke`: the bearer tokens of
 //! `healthplug serve`. `create` prints the secret once, saying so; nothing
 //! else ever prints it (it is not stored). `--expires` takes a number and a
-//! unit (`90m`, `12h`, `30d`, `2w`) or `never`.
+//! unit (`90m`, `12h`, `30d`, `2w`) or `never`. Also `healthplug
+//! login-link`, the consent page's one-time sign-in links.
 
 use std::time::Duration;
 
@@ -15,6 +16,47 @@ use crate::platform::{Host, TokenInfo};
 
 /// The longest `--expires`: 100 years (longer is `never`).
 const MAX_EXPIRY: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// `healthplug login-link <user> [--expires 15m] [--base URL]`: prints a
+/// one-time URL that opens a consent-page session for `user`.
+pub(super) fn login_link(host: &Host, user: &str, expires: &str, base: Option<&str>, json: bool) -> CliResult {
+    let valid = parse_expiry(expires)?.ok_or_else(|| {
+        usage(
+            "a sign-in link cannot be valid forever",
+            "give a short lifetime such as --expires 15m (at most 24h)",
+        )
+    })?;
+    let base = match base {
+        Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.trim_end_matches('/').to_string(),
+        Some(b) => {
+            return Err(usage(
+                format!("--base `{}` is not an http(s) URL", line(b)),
+                "for example --base https://health.example",
+            ));
+        }
+        None => {
+            let config = crate::serve::ServeConfig::load(&crate::serve::default_config_path(host.home()), false)
+                .map_err(|e| usage(e.to_string(), "fix serve.toml or pass --base URL"))?;
+            crate::web::link_base(config.public_url.as_deref(), config.listen)
+        }
+    };
+    let link = host.create_login_link(user, valid)?;
+    let url = crate::web::login_url(&base, &link.secret);
+    if json {
+        return Ok(print_json(&serde_json::json!({
+            "url": url,
+            "id": link.id,
+            "expires_ms": link.expires_ms,
+        }))?);
+    }
+    println!("{url}");
+    println!(
+        "Open it in a browser to sign {} in to the consent page. It works once, until {} UTC.",
+        line(user),
+        short_time(link.expires_ms)
+    );
+    Ok(())
+}
 
 /// Runs one `token` subcommand.
 pub(super) fn run(host: &Host, cmd: TokenCommand, json: bool) -> CliResult {

@@ -1,6 +1,6 @@
 //! The platform: one home directory's vault, the runtime, and the
 //! operations the CLI and embedding services call (install, consent,
-//! invoke, records, audit, erase, access tokens).
+//! invoke, records, audit, erase, access tokens, consent-page sign-in).
 
 mod components;
 mod consent;
@@ -13,6 +13,7 @@ mod serving;
 mod session;
 mod succession;
 mod tokens;
+mod web;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use invoke::{InvokeOutcome, ToolFailure, ToolInfo};
 pub use load::LoadedPlugin;
 pub use records::RecordView;
 pub use tokens::{ID_PREFIX, LABEL_MAX, SECRET_PREFIX, TokenError, TokenGrant, TokenInfo, TokenStatus};
+pub use web::{LINK_MAX_LIFETIME, LinkStatus, LoginLink, SESSION_LIFETIME, SignedIn, WebSession};
 
 /// The environment variable naming the home directory.
 pub const HOME_ENV: &str = "HEALTHPLUG_HOME";

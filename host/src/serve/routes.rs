@@ -56,6 +56,7 @@ pub fn router(state: Arc<ServeState>, cancel: &CancellationToken) -> Router {
             get(auth::resource_metadata),
         )
         .merge(mcp)
+        .merge(crate::web::router(state.clone()))
         .with_state(state)
 }
 

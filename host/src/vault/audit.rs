@@ -54,6 +54,9 @@ pub enum AuditKind {
     Upgrade,
     /// An access token was created or revoked (its id, never its secret).
     Token,
+    /// A web sign-in link was issued, a web session opened or ended (their
+    /// ids, never their secrets).
+    Session,
 }
 
 impl AuditKind {
@@ -76,6 +79,7 @@ impl AuditKind {
             AuditKind::Trust => "trust",
             AuditKind::Upgrade => "upgrade",
             AuditKind::Token => "token",
+            AuditKind::Session => "session",
         }
     }
 }

@@ -21,6 +21,7 @@ pub(crate) mod storage;
 pub(crate) mod tokens;
 mod trust;
 mod users;
+pub(crate) mod web;
 mod zones;
 
 use std::collections::HashMap;
@@ -68,6 +69,10 @@ pub(crate) struct DerivedKeys {
     pub anchor: SecretKey,
     /// Hashes access token secrets (`tokens.rs`).
     pub token: SecretKey,
+    /// Hashes web sign-in link and session secrets (`web.rs`).
+    pub web: SecretKey,
+    /// Derives the CSRF token of a web session (`web.rs`).
+    pub csrf: SecretKey,
 }
 
 struct VaultInner {
@@ -104,6 +109,8 @@ impl Vault {
             row: master.derive("healthplug row mac v1"),
             anchor: master.derive("healthplug audit anchor v1"),
             token: master.derive("healthplug access token v1"),
+            web: master.derive("healthplug web secret v1"),
+            csrf: master.derive("healthplug web csrf v1"),
         };
         let check = hex::encode(master.derive("healthplug key check v1").mac(b"healthplug vault"));
         drop(master);

@@ -1,6 +1,7 @@
 //! Row MACs: every security-relevant row (plugins with their approval,
 //! trusted reviewers, consents, consent versions, capability grants, the
-//! consent version counter, access tokens) carries a `mac` column, an HMAC-SHA256 under a
+//! consent version counter, access tokens, web sign-in links and
+//! sessions) carries a `mac` column, an HMAC-SHA256 under a
 //! key derived from the master key over a canonical encoding of the table
 //! name and every column of the row, primary key included (so a row cannot
 //! be edited, forged, or copied to another user or plugin).
@@ -85,6 +86,18 @@ pub(crate) const META: MacTable = MacTable {
 pub(crate) const TOKENS: MacTable = MacTable {
     name: "access_tokens",
     columns: "id, user_id, user_ref, secret_hash, scopes, label, created_ms, expires_ms, revoked_ms",
+};
+
+/// Web sign-in links (`web.rs`). Not in [`ALL`], as for tokens.
+pub(crate) const LOGIN_LINKS: MacTable = MacTable {
+    name: "web_login_links",
+    columns: "id, user_id, user_ref, secret_hash, created_ms, expires_ms, closed_ms",
+};
+
+/// Web sessions (`web.rs`). Not in [`ALL`], as for tokens.
+pub(crate) const WEB_SESSIONS: MacTable = MacTable {
+    name: "web_sessions",
+    columns: "id, user_id, user_ref, secret_hash, created_ms, expires_ms, closed_ms",
 };
 
 /// Every table all of whose rows are MACed (`meta` only MACs some) and

@@ -5,7 +5,7 @@
 
 /// Schema version stored in `meta`. 3: row MACs, `AUTOINCREMENT` user ids,
 /// a global consent version counter, the audit head anchor file. Tables
-/// added since (`access_tokens`) are created by `CREATE TABLE IF NOT
+/// added since (`access_tokens`, `web_login_links`, `web_sessions`) are created by `CREATE TABLE IF NOT
 /// EXISTS` when a home of schema 3 opens, with their `mac` column: a new
 /// table has no older rows to upgrade, so the version stays 3.
 pub const SCHEMA_VERSION: &str = "3";
@@ -180,6 +180,31 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     mac         BLOB
 );
 CREATE INDEX IF NOT EXISTS access_tokens_by_user ON access_tokens (user_id);
+
+-- The consent page's one-time sign-in links and sessions (see web.rs):
+-- secrets only as `secret_hash` (an HMAC under a master-derived key), the
+-- user named twice (`user_id`, `user_ref`), `closed_ms` when a link was
+-- used or a session ended. Every row is MACed.
+CREATE TABLE IF NOT EXISTS web_login_links (
+    id          TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_ref    BLOB NOT NULL,
+    secret_hash BLOB NOT NULL UNIQUE,
+    created_ms  INTEGER NOT NULL,
+    expires_ms  INTEGER NOT NULL,
+    closed_ms   INTEGER,
+    mac         BLOB
+);
+CREATE TABLE IF NOT EXISTS web_sessions (
+    id          TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_ref    BLOB NOT NULL,
+    secret_hash BLOB NOT NULL UNIQUE,
+    created_ms  INTEGER NOT NULL,
+    expires_ms  INTEGER NOT NULL,
+    closed_ms   INTEGER,
+    mac         BLOB
+);
 
 -- The hash-chained audit log (see audit.rs).
 CREATE TABLE IF NOT EXISTS audit (

@@ -235,6 +235,8 @@ impl Vault {
             tx.execute("DELETE FROM capability_grants WHERE user_id = ?1", params![user.id])?;
             // `ON DELETE CASCADE` would do it too; deleted here to be counted.
             let tokens = tx.execute("DELETE FROM access_tokens WHERE user_id = ?1", params![user.id])?;
+            tx.execute("DELETE FROM web_login_links WHERE user_id = ?1", params![user.id])?;
+            tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", params![user.id])?;
             let storage = super::storage::delete_all(tx, user.id, None)?;
             let users = tx.execute("DELETE FROM users WHERE id = ?1", params![user.id])?;
             let report = EraseReport {

@@ -1,0 +1,372 @@
+//! The consent page's credentials: one-time sign-in links
+//! (`healthplug login-link`) and the browser sessions they open. This
+//! module owns the `web_login_links` and `web_sessions` tables, the format
+//! of their secrets, how a secret is hashed, and the CSRF token of a
+//! session; what a page may do with a session is the web layer's.
+//!
+//! Both are built like access tokens (`tokens.rs`): a public id (`hpl_` or
+//! `hps_` and 8 hex digits, written to the audit log) and a secret (`hpl_`
+//! or `hps_`, then 32 random bytes in unpadded base64url) that exists only
+//! in the link or the cookie. A row stores the HMAC-SHA256 of the secret's
+//! bytes under a key derived from the master key ("healthplug web secret
+//! v1"), with the kind in the hashed message so a link's secret can never
+//! be looked up as a session's. Every row carries a MAC over all its
+//! columns (`rowmac.rs`) and names its user twice (`user_id` and the
+//! user's `ref`), so an edited, planted or re-pointed row is refused.
+//!
+//! A link is consumed in the same transaction that opens its session: the
+//! `UPDATE` that sets `closed_ms` only matches an unused row, so two
+//! concurrent sign-ins with one link open one session. A session ends when
+//! `closed_ms` is set (sign-out) or its expiry passes.
+//!
+//! The CSRF token of a session is the HMAC of its id under another derived
+//! key ("healthplug web csrf v1"): stable for the session, unguessable
+//! without the master key, and never the same for two sessions.
+
+use anyhow::{Result, anyhow};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::{Connection, OptionalExtension, params};
+use zeroize::Zeroizing;
+
+use super::rowmac::{self, IntegrityError, LOGIN_LINKS, MacTable, WEB_SESSIONS};
+use super::{AuditEvent, AuditKind, UserRecord, Vault, audit};
+
+/// Random bytes in a secret.
+const SECRET_BYTES: usize = 32;
+
+/// Which of the two credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WebKind {
+    /// A one-time sign-in link.
+    Link,
+    /// A browser session.
+    Session,
+}
+
+impl WebKind {
+    /// What its ids and secrets start with.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            WebKind::Link => "hpl_",
+            WebKind::Session => "hps_",
+        }
+    }
+
+    fn table(self) -> &'static MacTable {
+        match self {
+            WebKind::Link => &LOGIN_LINKS,
+            WebKind::Session => &WEB_SESSIONS,
+        }
+    }
+
+    fn label(self) -> &'static [u8] {
+        match self {
+            WebKind::Link => b"healthplug login link v1\0",
+            WebKind::Session => b"healthplug web session v1\0",
+        }
+    }
+}
+
+/// A link or session row, checked against its MAC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WebRow {
+    /// `hpl_`/`hps_` and 8 hex digits.
+    pub id: String,
+    /// When issued (ms since epoch).
+    pub created_ms: i64,
+    /// When it stops working.
+    pub expires_ms: i64,
+    /// When the link was used or the session ended.
+    pub closed_ms: Option<i64>,
+}
+
+impl WebRow {
+    /// Whether it still works at `now_ms`.
+    pub fn open_at(&self, now_ms: i64) -> bool {
+        self.closed_ms.is_none() && now_ms < self.expires_ms
+    }
+}
+
+/// The 32 bytes of a well-formed secret of `kind`, or `None`.
+pub(crate) fn parse_secret(kind: WebKind, text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let body = text.strip_prefix(kind.prefix())?;
+    if body.len() != 43 {
+        return None;
+    }
+    let bytes = Zeroizing::new(URL_SAFE_NO_PAD.decode(body).ok()?);
+    (bytes.len() == SECRET_BYTES).then_some(bytes)
+}
+
+fn random(n: usize) -> Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(vec![0u8; n]);
+    getrandom::fill(&mut bytes).map_err(|e| anyhow!("no system randomness: {e}"))?;
+    Ok(bytes)
+}
+
+fn row_name(kind: WebKind, id: &str) -> String {
+    format!("{}({id})", kind.table().name)
+}
+
+fn time_text(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+}
+
+/// A new secret of `kind` and a fresh id.
+fn fresh(tx: &Connection, kind: WebKind) -> Result<(String, Zeroizing<Vec<u8>>)> {
+    for _ in 0..16 {
+        let id = format!("{}{}", kind.prefix(), hex::encode(random(4)?.as_slice()));
+        let taken = tx
+            .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", kind.table().name))?
+            .exists(params![id])?;
+        if !taken {
+            return Ok((id, random(SECRET_BYTES)?));
+        }
+    }
+    Err(anyhow!("no free {} id after 16 tries", kind.table().name))
+}
+
+/// What a secret found: its row and user.
+struct Hit {
+    row: WebRow,
+    user_id: i64,
+    ok: bool,
+    row_ref: Vec<u8>,
+    user_ref: Vec<u8>,
+    sealed_handle: Vec<u8>,
+    user_created_ms: i64,
+}
+
+/// A newly issued secret.
+pub(crate) struct Issued {
+    /// Its row.
+    pub row: WebRow,
+    /// The secret text (`hpl_…`/`hps_…`): in the link or cookie only.
+    pub secret: Zeroizing<String>,
+}
+
+impl Vault {
+    fn web_hash(&self, kind: WebKind, secret: &[u8]) -> [u8; 32] {
+        let mut message = kind.label().to_vec();
+        message.extend_from_slice(secret);
+        self.keys().web.mac(&message)
+    }
+
+    /// Writes a new row of `kind` for `user` inside `tx` (audited).
+    fn issue_in(
+        &self,
+        tx: &Connection,
+        kind: WebKind,
+        user: &UserRecord,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<Issued> {
+        let (id, secret) = fresh(tx, kind)?;
+        let hash = self.web_hash(kind, &secret);
+        let table = kind.table();
+        tx.execute(
+            &format!(
+                "INSERT INTO {} (id, user_id, user_ref, secret_hash, created_ms, expires_ms, closed_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+                table.name
+            ),
+            params![
+                id,
+                user.id,
+                self.ref_bytes(&user.handle).as_slice(),
+                hash.as_slice(),
+                now_ms,
+                expires_ms
+            ],
+        )?;
+        table.stamp(tx, "id = ?1", &[&id])?;
+        let what = match kind {
+            WebKind::Link => "login link issued",
+            WebKind::Session => "signed in",
+        };
+        audit::append(
+            tx,
+            self.keys(),
+            &AuditEvent::new(AuditKind::Session)
+                .user(&user.user_ref)
+                .outcome(what)
+                .detail(format!("{id}, expires {}", time_text(expires_ms))),
+        )?;
+        let text = Zeroizing::new(format!(
+            "{}{}",
+            kind.prefix(),
+            URL_SAFE_NO_PAD.encode(secret.as_slice())
+        ));
+        Ok(Issued {
+            row: WebRow {
+                id,
+                created_ms: now_ms,
+                expires_ms,
+                closed_ms: None,
+            },
+            secret: text,
+        })
+    }
+
+    /// Issues a one-time sign-in link for `user` (audited with its id).
+    pub(crate) fn issue_login_link(&self, user: &UserRecord, now_ms: i64, expires_ms: i64) -> Result<Issued> {
+        self.write(|tx| self.issue_in(tx, WebKind::Link, user, now_ms, expires_ms))
+    }
+
+    /// The row and user whose secret of `kind` is `secret`, MAC and user
+    /// checked; `None` when no row has it.
+    fn find_in(&self, conn: &Connection, kind: WebKind, secret: &[u8]) -> Result<Option<(WebRow, UserRecord)>> {
+        let table = kind.table();
+        let hash = self.web_hash(kind, secret);
+        let hit = conn
+            .prepare_cached(&format!(
+                "SELECT t.id, t.user_id, t.created_ms, t.expires_ms, t.closed_ms, t.ok, t.user_ref,
+                        u.ref, u.handle, u.created_ms
+                 FROM (SELECT *, {} AS ok FROM {} WHERE secret_hash = ?1) AS t
+                 JOIN users AS u ON u.id = t.user_id",
+                table.ok_expr(),
+                table.name
+            ))?
+            .query_row(params![hash.as_slice()], |r| {
+                Ok(Hit {
+                    row: WebRow {
+                        id: r.get(0)?,
+                        created_ms: r.get(2)?,
+                        expires_ms: r.get(3)?,
+                        closed_ms: r.get(4)?,
+                    },
+                    user_id: r.get(1)?,
+                    ok: r.get(5)?,
+                    row_ref: r.get(6)?,
+                    user_ref: r.get(7)?,
+                    sealed_handle: r.get(8)?,
+                    user_created_ms: r.get(9)?,
+                })
+            })
+            .optional()?;
+        let Some(hit) = hit else { return Ok(None) };
+        rowmac::check(hit.ok, || row_name(kind, &hit.row.id))?;
+        let refused = || IntegrityError {
+            row: format!(
+                "{} (its user row {} was changed)",
+                row_name(kind, &hit.row.id),
+                hit.user_id
+            ),
+        };
+        if hit.row_ref != hit.user_ref {
+            return Err(refused().into());
+        }
+        let user = self
+            .open_user(hit.user_id, &hit.user_ref, &hit.sealed_handle, hit.user_created_ms)
+            .map_err(|_| refused())?;
+        Ok(Some((hit.row, user)))
+    }
+
+    /// The link or session whose secret is `secret` (its 32 bytes), with
+    /// its user, whatever its state. Reads one row; writes nothing.
+    pub(crate) fn find_web(&self, kind: WebKind, secret: &[u8]) -> Result<Option<(WebRow, UserRecord)>> {
+        let conn = self.conn()?;
+        self.find_in(&conn, kind, secret)
+    }
+
+    /// Uses the link `secret` at `now_ms` and opens a session until
+    /// `session_expires_ms` in one transaction. `Err(row)` (nothing
+    /// written) when the link is used or expired; `None` when unknown.
+    pub(crate) fn sign_in(
+        &self,
+        secret: &[u8],
+        now_ms: i64,
+        session_expires_ms: i64,
+    ) -> Result<Option<Result<(Issued, UserRecord), WebRow>>> {
+        self.write(|tx| {
+            let Some((link, user)) = self.find_in(tx, WebKind::Link, secret)? else {
+                return Ok(None);
+            };
+            if !link.open_at(now_ms) || !close(tx, WebKind::Link, &link.id, now_ms)? {
+                return Ok(Some(Err(link)));
+            }
+            audit::append(
+                tx,
+                self.keys(),
+                &AuditEvent::new(AuditKind::Session)
+                    .user(&user.user_ref)
+                    .outcome("login link used")
+                    .detail(&link.id),
+            )?;
+            let session = self.issue_in(tx, WebKind::Session, &user, now_ms, session_expires_ms)?;
+            Ok(Some(Ok((session, user))))
+        })
+    }
+
+    /// Ends the session `id` at `now_ms` (audited), unless it had ended.
+    pub(crate) fn end_session(&self, id: &str, user: &UserRecord, now_ms: i64) -> Result<bool> {
+        self.write(|tx| {
+            let ended = close(tx, WebKind::Session, id, now_ms)?;
+            if ended {
+                audit::append(
+                    tx,
+                    self.keys(),
+                    &AuditEvent::new(AuditKind::Session)
+                        .user(&user.user_ref)
+                        .outcome("signed out")
+                        .detail(id),
+                )?;
+            }
+            Ok(ended)
+        })
+    }
+
+    /// The CSRF token of session `id`: base64url of an HMAC of the id.
+    pub(crate) fn csrf_token(&self, session_id: &str) -> String {
+        let mut message = b"healthplug csrf v1\0".to_vec();
+        message.extend_from_slice(session_id.as_bytes());
+        URL_SAFE_NO_PAD.encode(self.keys().csrf.mac(&message))
+    }
+}
+
+/// Sets `closed_ms` on the open row `id` whose MAC verifies, re-stamping
+/// it; false when the row was closed already (or failed its MAC).
+fn close(tx: &Connection, kind: WebKind, id: &str, now_ms: i64) -> Result<bool> {
+    let table = kind.table();
+    let ok: Option<bool> = tx
+        .prepare_cached(&format!(
+            "SELECT {} FROM {} WHERE id = ?1 AND closed_ms IS NULL",
+            table.ok_expr(),
+            table.name
+        ))?
+        .query_row(params![id], |r| r.get(0))
+        .optional()?;
+    let Some(ok) = ok else { return Ok(false) };
+    rowmac::check(ok, || row_name(kind, id))?;
+    tx.execute(
+        &format!(
+            "UPDATE {} SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
+            table.name
+        ),
+        params![id, now_ms],
+    )?;
+    table.stamp(tx, "id = ?1", &[id])?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_of_one_kind_never_parse_as_the_other() {
+        let body = URL_SAFE_NO_PAD.encode([9u8; 32]);
+        let link = format!("hpl_{body}");
+        assert!(parse_secret(WebKind::Link, &link).is_some());
+        assert!(parse_secret(WebKind::Session, &link).is_none());
+        for bad in [
+            String::new(),
+            "hpl_".into(),
+            format!("hpl_{}", &body[..42]),
+            format!("hpl_{body}="),
+            format!("hp_{body}"),
+        ] {
+            assert!(parse_secret(WebKind::Link, &bad).is_none(), "{bad}");
+        }
+    }
+}
