@@ -2,9 +2,12 @@
 //! run, printed as a table and written to `target/healthplug-bench.json`
 //! (and as Markdown to `target/healthplug-bench.md`).
 //!
-//! `--only B4,B6` runs a subset.
+//! `--only B4,B6` runs a subset; `--serve-load 64,10` runs one B11 load
+//! alone (64 clients, 10 s) to watch under `perf`.
 
-use healthplug_bench::{Report, compile, consent_filter, data_path, egress, import, instantiate, overhead, throughput};
+use healthplug_bench::{
+    Report, compile, consent_filter, data_path, egress, import, instantiate, mcp_http, overhead, throughput,
+};
 
 type Bench = fn(&mut Report) -> anyhow::Result<()>;
 
@@ -17,8 +20,11 @@ fn main() -> anyhow::Result<()> {
     if let Some(max) = arg("--density-child") {
         return throughput::density_child(max.parse().unwrap_or(50_000));
     }
+    if let Some(spec) = arg("--serve-load") {
+        return mcp_http::serve_load(spec);
+    }
     let only: Option<Vec<String>> = arg("--only").map(|list| list.split(',').map(str::to_uppercase).collect());
-    let benches: [(&str, Bench); 11] = [
+    let benches: [(&str, Bench); 12] = [
         ("B1", instantiate::instantiate),
         ("B2", instantiate::invoke),
         ("B3", instantiate::host_call),
@@ -30,6 +36,7 @@ fn main() -> anyhow::Result<()> {
         ("B8", throughput::density),
         ("B9", import::import_throughput),
         ("B10", egress::egress_check),
+        ("B11", mcp_http::mcp_http),
     ];
     let mut report = Report::default();
     println!("{:<4} {:<64} {:>12} {:<10} note", "id", "measurement", "value", "unit");

@@ -9,6 +9,7 @@ pub mod data_path;
 pub mod egress;
 pub mod import;
 pub mod instantiate;
+pub mod mcp_http;
 pub mod measure;
 pub mod ours;
 pub mod overhead;

@@ -60,6 +60,27 @@ pub fn measure_pair(
     (stats(&mut times_a), stats(&mut times_b))
 }
 
+/// Times each of `fs` in alternating rounds (`rounds` × `runs` each,
+/// after `warmup` of each), as `measure_pair` does for two.
+pub fn measure_rounds(warmup: usize, rounds: usize, runs: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<Stats> {
+    for _ in 0..warmup {
+        for f in fs.iter_mut() {
+            f();
+        }
+    }
+    let mut times: Vec<Vec<f64>> = fs.iter().map(|_| Vec::with_capacity(rounds * runs)).collect();
+    for _ in 0..rounds {
+        for (f, times) in fs.iter_mut().zip(times.iter_mut()) {
+            for _ in 0..runs {
+                let t = Instant::now();
+                f();
+                times.push(t.elapsed().as_nanos() as f64);
+            }
+        }
+    }
+    times.iter_mut().map(|t| stats(t)).collect()
+}
+
 /// Statistics of `times` (ns), sorting them.
 pub fn stats(times: &mut [f64]) -> Stats {
     times.sort_by(f64::total_cmp);
