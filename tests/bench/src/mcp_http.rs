@@ -506,8 +506,9 @@ fn first_call(target: &Target) -> anyhow::Result<Bytes> {
 
 /// The same call of user 0 four ways, in alternating rounds: on this
 /// thread; on the server runtime's blocking pool; through the service's
-/// own steps without HTTP (the token check, the preflight and the invoke,
-/// each on the blocking pool, from a worker); over HTTP.
+/// own steps without HTTP (the token check, then the preflight and the
+/// invoke, each on the blocking pool, from a worker); over HTTP. Fifth, an MCP
+/// `ping` over HTTP: the door (token check) and rmcp without a tool.
 fn overhead_steps(world: &World, service: &Service, target: &Target) -> anyhow::Result<Vec<Stats>> {
     let user = &world.users[0];
     let caller = world.host.user(&user.handle)?;
@@ -522,9 +523,14 @@ fn overhead_steps(world: &World, service: &Service, target: &Target) -> anyhow::
         let (host, handle) = (world.host.clone(), user.handle.clone());
         move || host.invoke(&handle, "bench-sum", "sum", "{}")
     };
-    let mut failures = [0u32; 4];
-    let [f0, f1, f2, f3] = &mut failures;
+    let mut failures = [0u32; 5];
+    let [f0, f1, f2, f3, f4] = &mut failures;
     let mut connection = Connection::open(target)?;
+    let mut ping = Connection::open(&Target {
+        body: Bytes::from(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string()),
+        needle: b"\"result\":{}".to_vec(),
+        ..target.clone()
+    })?;
     let rt = &service.rt;
     let stats = measure_rounds(
         50,
@@ -554,18 +560,19 @@ fn overhead_steps(world: &World, service: &Service, target: &Target) -> anyhow::
                         .ok()?
                         .then_some(())?;
                     tokio::task::spawn_blocking(move || {
-                        host.enabled_plugins(&caller).is_ok_and(|e| e.contains("bench-sum"))
-                            && catalog.plugin(&host, "bench-sum").is_ok()
+                        let ready = host.enabled_plugins(&caller).is_ok_and(|e| e.contains("bench-sum"))
+                            && catalog.plugin(&host, "bench-sum").is_ok();
+                        ready.then(invoke)
                     })
                     .await
-                    .ok()?
-                    .then_some(())?;
-                    tokio::task::spawn_blocking(invoke).await.ok()
+                    .ok()
+                    .flatten()
                 };
                 let ok = rt.block_on(rt.spawn(steps)).ok().flatten().is_some_and(check);
                 *f2 += u32::from(!ok);
             },
             &mut || *f3 += u32::from(!connection.checked()),
+            &mut || *f4 += u32::from(!ping.checked()),
         ],
     );
     anyhow::ensure!(
@@ -626,15 +633,17 @@ pub fn mcp_http(report: &mut Report) -> anyhow::Result<()> {
     let targets = service.targets(&world, TOOL);
     let sample_body = first_call(&targets[0])?;
 
-    // The same tool through the library (the server idles meanwhile).
-    let mut direct_runs = Vec::new();
-    for threads in CLIENTS {
-        let run = direct(&world, threads)?;
+    // At each concurrency, the same tool through the library (the server
+    // idles meanwhile), then over HTTP: side by side, so the disk's sync
+    // latency, which moves from minute to minute, drifts least between them.
+    let mut mcp_runs = Vec::new();
+    for clients in CLIENTS {
+        let run = direct(&world, clients)?;
         anyhow::ensure!(run.errors == 0, "{} direct invocations failed", run.errors);
-        let what = if threads == 1 {
+        let what = if clients == 1 {
             "Host::invoke of the same tool, sequential".to_string()
         } else {
-            format!("Host::invoke of the same tool, {threads} threads")
+            format!("Host::invoke of the same tool, {clients} threads")
         };
         report.add(
             "B11",
@@ -648,12 +657,6 @@ pub fn mcp_http(report: &mut Report) -> anyhow::Result<()> {
                 pct(run.server_cpu)
             ),
         );
-        direct_runs.push(run);
-    }
-
-    // Over HTTP.
-    let mut mcp_runs = Vec::new();
-    for clients in CLIENTS {
         let run = load(&targets, clients)?;
         let what = format!("MCP tools/call over loopback HTTP, {clients} client{}", plural(clients));
         let at_64 = |verdict_text: String| if clients == 64 { verdict_text } else { String::new() };
@@ -818,8 +821,9 @@ pub fn mcp_http(report: &mut Report) -> anyhow::Result<()> {
     let labels = [
         "1 client: Host::invoke on the caller's thread",
         "1 client: Host::invoke on the server's blocking pool (one hop)",
-        "1 client: the service's steps without HTTP (token, preflight, invoke: 3 hops)",
+        "1 client: the service's steps without HTTP (token; preflight + invoke: 2 hops)",
         "1 client: MCP tools/call over loopback HTTP",
+        "1 client: MCP ping over loopback HTTP (the door and rmcp, no tool)",
     ];
     for (label, step) in labels.iter().zip(&steps) {
         report.add(
@@ -836,7 +840,7 @@ pub fn mcp_http(report: &mut Report) -> anyhow::Result<()> {
         overhead_us,
         "µs",
         format!(
-            "one hop to the blocking pool {:.0} µs, token + preflight + 2 more hops {:.0} µs, HTTP + MCP (hyper, rmcp, JSON, door, render) {:.0} µs; target ≤ 100 µs: {}",
+            "one hop to the blocking pool {:.0} µs, token + preflight + 1 more hop {:.0} µs, HTTP + MCP (hyper, rmcp, JSON, door, render) {:.0} µs; target ≤ 100 µs: {}",
             (steps[1].p50_ns - steps[0].p50_ns) / 1e3,
             (steps[2].p50_ns - steps[1].p50_ns) / 1e3,
             (steps[3].p50_ns - steps[2].p50_ns) / 1e3,
