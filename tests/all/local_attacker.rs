@@ -377,3 +377,21 @@ fn a_home_reached_through_a_link_is_refused_at_once_and_says_why() -> anyhow::Re
     assert!(err.contains("symbolic link") && err.contains("real path"), "{err}");
     Ok(())
 }
+
+#[test]
+fn a_schema_rewind_on_a_home_born_at_schema_3_blesses_nothing() -> anyhow::Result<()> {
+    // A home created by this code has no "upgrade" in its log; rewinding
+    // its schema record must not get altered rows MACed on the next open.
+    let home = busy_home()?;
+    home.host.revoke("alice", "probe", None)?;
+    db(home.path())?.execute_batch(
+        "UPDATE meta SET value = '2' WHERE key = 'schema';
+         UPDATE consents SET revoked_ms = NULL, mac = NULL;",
+    )?;
+    let e = Host::open_with(home.path(), shared_runtime(), Default::default())
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(e.contains("already carries row MACs"), "the rewind was accepted: {e}");
+    Ok(())
+}

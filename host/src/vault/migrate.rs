@@ -50,6 +50,9 @@ pub(super) fn run(vault: &Vault, check: &str) -> Result<()> {
     let mut conn = vault.conn()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     refuse_planted(&tx)?;
+    // Before the schema batch creates any missing table: which existing
+    // tables already carry row MACs (only schema 3 writes them).
+    let premacked = tables_with_macs(&tx)?;
     tx.execute_batch(schema::SCHEMA).context("creating the vault schema")?;
     for (table, column, ty) in schema::ADDED_COLUMNS {
         let has: bool = tx
@@ -95,7 +98,7 @@ pub(super) fn run(vault: &Vault, check: &str) -> Result<()> {
         None if stored_check.is_none() => consents::seed_counter(&tx)?,
         None => bail!("the vault's schema record is missing: it was deleted outside healthplug"),
         Some(v) if v == schema::SCHEMA_VERSION => {}
-        Some(v @ ("1" | "2")) => upgrade(&tx, vault, v)?,
+        Some(v @ ("1" | "2")) => upgrade(&tx, vault, v, &premacked)?,
         Some(v) => bail!("the vault has schema version {v}, which this healthplug does not know (a newer release?)"),
     }
     tx.execute(
@@ -125,8 +128,28 @@ fn refuse_planted(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The MACed tables that exist and already have a `mac` column.
+fn tables_with_macs(tx: &Connection) -> Result<Vec<&'static str>> {
+    let mut out = Vec::new();
+    for table in rowmac::ALL {
+        let has: bool = tx
+            .prepare(&format!(
+                "SELECT 1 FROM pragma_table_info('{}') WHERE name = 'mac'",
+                table.name
+            ))?
+            .exists([])?;
+        if has {
+            out.push(table.name);
+        }
+    }
+    Ok(out)
+}
+
 /// Upgrades schema `from` (1 or 2) to the current one inside `tx`.
-fn upgrade(tx: &Connection, vault: &Vault, from: &str) -> Result<()> {
+/// `premacked` are the tables that carried row MACs before this open: a
+/// vault of schema 1 or 2 has none, so any means the schema record was
+/// rewound (on a vault born at schema 3, whose log records no upgrade).
+fn upgrade(tx: &Connection, vault: &Vault, from: &str, premacked: &[&str]) -> Result<()> {
     let upgraded: Option<i64> = tx
         .query_row(
             "SELECT seq FROM audit WHERE entry LIKE '%\"kind\":\"upgrade\"%' ORDER BY seq LIMIT 1",
@@ -138,6 +161,13 @@ fn upgrade(tx: &Connection, vault: &Vault, from: &str) -> Result<()> {
         bail!(
             "the vault's schema record says version {from}, but audit entry #{seq} records an upgrade past it: \
              the schema record was rewound outside healthplug (refusing to trust rows without a MAC)"
+        );
+    }
+    if let Some(table) = premacked.first() {
+        bail!(
+            "the vault's schema record says version {from}, but its table `{table}` already carries row MACs, \
+             which only version {} writes: the schema record was rewound outside healthplug (refusing to trust rows without a MAC)",
+            schema::SCHEMA_VERSION
         );
     }
     let mut stamped = 0;
