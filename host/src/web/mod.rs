@@ -22,6 +22,7 @@
 mod csrf;
 mod form;
 mod pages;
+mod review;
 mod session;
 mod view;
 

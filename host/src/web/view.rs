@@ -7,13 +7,13 @@
 
 use std::path::Path;
 
+use super::review::{review_text, risks};
 use crate::consent::{Fields, Granularity, TypeRequest, UserGrant};
 use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::platform::{CapabilityView, ConsentView, Host};
 use crate::text::sanitize_line;
 use crate::vault::PluginRecord;
-use crate::vetting::{Approval, ImportCheck, Risk};
 
 /// One `<option>`.
 pub struct Choice {
@@ -107,7 +107,7 @@ pub struct PluginView {
     pub granted_any: bool,
 }
 
-fn line(text: &str) -> String {
+pub(super) fn line(text: &str) -> String {
     sanitize_line(text).into_owned()
 }
 
@@ -263,73 +263,6 @@ fn type_view(r: &TypeRequest, grant: Option<&ConsentView>) -> TypeView {
     }
 }
 
-/// A risk flag as one sentence a user can read.
-pub fn risk_sentence(risk: &Risk, manifest: &Manifest) -> String {
-    let hosts = || {
-        manifest
-            .network
-            .as_ref()
-            .map(|n| n.allow.iter().map(|o| o.host.clone()).collect::<Vec<_>>().join(", "))
-            .unwrap_or_default()
-    };
-    let text = match risk.flag.as_str() {
-        "health-reads-with-egress" => format!("It can send data to {}.", hosts()),
-        "network-egress" => format!("It can reach {}, but reads none of your health data.", hosts()),
-        "clinical-data" => "It reads clinical records (conditions, medications or lab results).".into(),
-        "persistent-storage" => {
-            "It keeps its own notes between uses; they are deleted when you stop its storage.".into()
-        }
-        "write-access" => {
-            let written: Vec<String> = manifest
-                .type_requests()
-                .iter()
-                .filter(|r| r.write)
-                .map(|r| r.data_type.info().name.to_lowercase())
-                .collect();
-            format!("It can add {} to your records.", written.join(", "))
-        }
-        "long-history" => "It asks for more than a year of your history.".into(),
-        "broad-wildcard" => "It can reach every subdomain of an address, not just one server.".into(),
-        "vague-purpose" => "Its stated purpose is vague, so it is hard to know what you agree to.".into(),
-        "forbidden-purpose" => "Its stated purpose mentions a use health data may not serve.".into(),
-        "free-text-fields" => "It asks for notes or metadata: free text that may hold anything.".into(),
-        _ => format!("{}.", risk.message.trim_end_matches('.')),
-    };
-    line(&text)
-}
-
-fn review_text(host: &Host, record: &PluginRecord) -> String {
-    if record.dev {
-        return "Development build: not reviewed".into();
-    }
-    let Some(approval) = record.approval.as_deref().and_then(|a| Approval::parse(a).ok()) else {
-        return "Reviewed".into();
-    };
-    let name = host
-        .vault()
-        .reviewers()
-        .ok()
-        .and_then(|all| all.into_iter().find(|r| r.public_key == approval.reviewer))
-        .map_or_else(|| "a trusted reviewer".to_string(), |r| r.name);
-    format!(
-        "Approved by {} on {}",
-        line(&name),
-        line(approval.signed_at.get(..10).unwrap_or(&approval.signed_at))
-    )
-}
-
-fn risks(host: &Host, manifest: &Manifest) -> Vec<String> {
-    let Ok(loaded) = host.loaded(&manifest.id) else {
-        return vec!["It cannot be loaded now, so it cannot run.".into()];
-    };
-    let mut out: Vec<String> = crate::vetting::report::risks(manifest, &ImportCheck::default(), &loaded.limits)
-        .iter()
-        .map(|r| risk_sentence(r, manifest))
-        .collect();
-    out.dedup();
-    out
-}
-
 fn plugin_view(
     host: &Host,
     handle: &str,
@@ -429,32 +362,6 @@ mod tests {
         let all = history_choices(None, None);
         assert_eq!(all[0].value, "all");
         assert!(all[0].selected);
-    }
-
-    #[test]
-    fn risk_flags_read_as_sentences() {
-        let manifest = Manifest::parse(
-            "[plugin]\nid = \"sender\"\nname = \"Sender\"\nversion = \"1.0.0\"\npublisher = \"p\"\ncomponent = \"c.wasm\"\n\
-             [[read]]\ntypes = [\"steps\"]\npurpose = \"Send your daily step totals to your coach\"\nfields = [\"value\"]\n\
-             days = 30\ngranularity = \"daily\"\n\
-             [network]\nallow = [\"https://api.partner.example\"]\npurpose = \"Upload the totals to Partner Cloud\"\n",
-            Path::new("sender"),
-        )
-        .unwrap();
-        let effective = crate::runtime::EffectiveLimits::resolve(
-            &manifest.limits,
-            manifest.storage.as_ref(),
-            &crate::runtime::PlatformLimits::default(),
-            manifest.world,
-        );
-        let sentences: Vec<String> = crate::vetting::report::risks(&manifest, &ImportCheck::default(), &effective)
-            .iter()
-            .map(|r| risk_sentence(r, &manifest))
-            .collect();
-        assert!(
-            sentences.contains(&"It can send data to api.partner.example.".to_string()),
-            "{sentences:?}"
-        );
     }
 
     #[test]
