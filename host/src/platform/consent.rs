@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::Host;
-use crate::consent::{Fields, Granularity, TypeRequest, UserGrant};
+use crate::consent::{Fields, Granularity, UserGrant};
 use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::registry::DataType;
@@ -77,173 +77,7 @@ pub struct ConsentView {
     pub dev: bool,
 }
 
-fn check_against_request(req: &GrantRequest, ty: DataType, r: &TypeRequest, plugin: &str) -> Result<(), HostError> {
-    let deny = |m: String| Err(HostError::Consent(m));
-    if req.write && !r.write {
-        return deny(format!("`{plugin}` does not ask to write `{ty}`; drop --write"));
-    }
-    if !req.write && !r.read {
-        return deny(format!("`{plugin}` only asks to write `{ty}`; grant it with --write"));
-    }
-    if let Some(fields) = req.fields
-        && !r.fields.contains(fields)
-    {
-        return deny(format!(
-            "`{plugin}` asks for the fields {} of `{ty}`, not {}",
-            r.fields,
-            fields.minus(r.fields)
-        ));
-    }
-    if let (Some(days), Some(asked)) = (req.days, r.days)
-        && days > asked
-    {
-        return deny(format!(
-            "`{plugin}` asks for {asked} days of `{ty}` history; you cannot grant {days}"
-        ));
-    }
-    if let Some(g) = req.granularity
-        && g < r.granularity
-    {
-        return deny(format!(
-            "`{plugin}` asks for `{ty}` at {} granularity; you cannot grant finer ({g})",
-            r.granularity
-        ));
-    }
-    Ok(())
-}
-
 impl Host {
-    /// Grants `plugin` access to types for `user` (created if new).
-    pub fn grant(&self, user: &str, plugin: &str, req: &GrantRequest) -> Result<Vec<UserGrant>, HostError> {
-        let loaded = self.loaded(plugin)?;
-        if req.types.is_empty() && !req.storage && req.network.is_none() {
-            return Err(HostError::Consent(
-                "name at least one type with --types (or grant --storage / --network)".into(),
-            ));
-        }
-        let manifest = &loaded.manifest;
-        if req.storage && manifest.storage.is_none() {
-            return Err(HostError::Consent(format!("`{plugin}` does not ask for storage")));
-        }
-        let network_scope = match (&req.network, &manifest.network) {
-            (None, _) => None,
-            (Some(_), None) => {
-                return Err(HostError::Consent(format!(
-                    "`{plugin}` does not ask for network access"
-                )));
-            }
-            (Some(asked), Some(declared)) => {
-                let declared: Vec<String> = declared.allow.iter().map(ToString::to_string).collect();
-                for origin in asked {
-                    if !declared.contains(origin) {
-                        return Err(HostError::Consent(format!(
-                            "`{plugin}` does not ask to reach {origin}; it asks for {}",
-                            declared.join(", ")
-                        )));
-                    }
-                }
-                Some(if asked.is_empty() {
-                    declared.join(",")
-                } else {
-                    asked.join(",")
-                })
-            }
-        };
-        let now = now_ms();
-        if req.until_ms.is_some_and(|t| t <= now) {
-            return Err(HostError::Consent("--until is in the past".into()));
-        }
-        let requests = loaded.manifest.type_requests();
-        let mut rows = Vec::new();
-        for ty in &req.types {
-            let Some(r) = requests.iter().find(|r| r.data_type == *ty) else {
-                let asked: Vec<&str> = requests.iter().map(|r| r.data_type.id()).collect();
-                return Err(HostError::Consent(format!(
-                    "`{plugin}` does not ask for `{ty}`; it asks for {}",
-                    if asked.is_empty() {
-                        "nothing".to_string()
-                    } else {
-                        asked.join(", ")
-                    }
-                )));
-            };
-            check_against_request(req, *ty, r, plugin)?;
-            rows.push(UserGrant {
-                data_type: *ty,
-                read: r.read,
-                write: req.write,
-                fields: req.fields.unwrap_or(r.fields),
-                days: req.days.or(r.days),
-                since_ms: req.since_ms,
-                granularity: req.granularity.unwrap_or(r.granularity),
-                until_ms: req.until_ms,
-                purpose: r.purpose.clone(),
-                granted_ms: now,
-                revoked_ms: None,
-            });
-        }
-        let (user, _) = self.ensure_user(user)?;
-        let digest = loaded.record.component_sha256.clone();
-        let manifest_sha256 = loaded.record.manifest_sha256.clone();
-        let storage_scope = format!(
-            "max-bytes={};max-keys={}",
-            loaded.limits.storage_bytes, loaded.limits.storage_keys
-        );
-        self.vault.write(|tx| {
-            consents::put(tx, user.id, plugin, &rows)?;
-            consents::set_consented_manifest(tx, user.id, plugin, &manifest_sha256)?;
-            for (capability, scope, purpose) in [
-                (
-                    Capability::Storage,
-                    req.storage.then(|| storage_scope.clone()),
-                    manifest.storage.as_ref().map(|s| s.purpose.clone()),
-                ),
-                (
-                    Capability::Network,
-                    network_scope.clone(),
-                    manifest.network.as_ref().map(|n| n.purpose.clone()),
-                ),
-            ] {
-                let Some(scope) = scope else { continue };
-                capabilities::put(tx, user.id, plugin, capability, &scope, now)?;
-                let mut event = AuditEvent::new(AuditKind::Grant)
-                    .user(&user.user_ref)
-                    .plugin(plugin, &digest);
-                event.purpose = purpose;
-                event.outcome = Some("ok".into());
-                event.detail = Some(if scope.is_empty() {
-                    capability.id().to_string()
-                } else {
-                    format!("{}: {scope}", capability.id())
-                });
-                audit::append(tx, self.vault.keys(), &event)?;
-            }
-            for g in &rows {
-                let mut event = AuditEvent::new(AuditKind::Grant)
-                    .user(&user.user_ref)
-                    .plugin(plugin, &digest);
-                event.data_type = Some(g.data_type.id().to_string());
-                event.fields = Some(g.fields.to_string());
-                event.purpose = Some(g.purpose.clone());
-                event.outcome = Some("ok".into());
-                event.detail = Some(format!(
-                    "{}{}; {}{}",
-                    if g.read { "read" } else { "" },
-                    if g.write {
-                        if g.read { "+write" } else { "write" }
-                    } else {
-                        ""
-                    },
-                    g.granularity,
-                    g.days.map(|d| format!("; {d} days")).unwrap_or_default()
-                ));
-                audit::append(tx, self.vault.keys(), &event)?;
-            }
-            Ok(())
-        })?;
-        Ok(rows)
-    }
-
     /// Revokes `plugin`'s grants for `user`: only `types` when given,
     /// otherwise everything (every type, storage and network), deleting the
     /// plugin's storage for the user. Effective on the plugin's next host
@@ -325,28 +159,42 @@ impl Host {
     /// escalations between the manifest the user last consented to and the
     /// installed one. Nothing new is visible until the user grants again.
     pub fn pending_reconsent(&self, user: &str, plugin: &str) -> Result<Vec<Change>, HostError> {
+        Ok(self
+            .consented_and_installed(user, plugin)?
+            .map(|(old, new)| escalations(&old, &new))
+            .unwrap_or_default())
+    }
+
+    /// The manifest `user` last agreed to for `plugin` and the installed
+    /// one, when they differ (`None` when the user never granted, agreed
+    /// to the installed one, or either no longer parses).
+    pub(crate) fn consented_and_installed(
+        &self,
+        user: &str,
+        plugin: &str,
+    ) -> Result<Option<(Manifest, Manifest)>, HostError> {
         let user = self.user(user)?;
         let Some(record) = self.vault.plugin(plugin)? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let conn = self.vault.conn()?;
         let Some(consented) = consents::consented_manifest(&conn, user.id, plugin)? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         if consented == record.manifest_sha256 {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let Some(old_text) = plugins::manifest_by_sha(&conn, &consented)? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let name = std::path::Path::new(plugin);
-        let (Ok(old), Ok(new)) = (
+        match (
             Manifest::parse(&old_text, name),
             Manifest::parse(&record.manifest, name),
-        ) else {
-            return Ok(Vec::new());
-        };
-        Ok(escalations(&old, &new))
+        ) {
+            (Ok(old), Ok(new)) => Ok(Some((old, new))),
+            _ => Ok(None),
+        }
     }
 
     /// Every capability grant of `user`.
