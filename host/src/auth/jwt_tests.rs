@@ -19,7 +19,7 @@ async fn a_good_token_gives_its_user_scopes_and_expiry() {
     let claims = good_claims("alice");
     let ok = v.verify(&key.sign(&claims)).await.unwrap();
     assert_eq!(ok.user, "alice");
-    assert_eq!(ok.scopes, Scopes::all());
+    assert_eq!(ok.scopes, Scopes::tools());
     assert_eq!(ok.issuer, ISSUER);
     assert_eq!(ok.expires_ms, claims["exp"].as_i64().unwrap() * 1000);
     // Longest allowed user.

@@ -1,5 +1,6 @@
-//! The scopes of a bearer credential on the MCP endpoint. A credential
-//! carries a set of them; a request needs one. There is deliberately no
+//! The scopes of a bearer credential: on the MCP endpoint, and on the
+//! consent page's JSON endpoints. A credential carries a set of them; a
+//! request needs one. There is deliberately no
 //! administrative scope: nothing reachable with a bearer credential
 //! installs plugins, grants consent or reads another user's data.
 //!
@@ -7,7 +8,11 @@
 //! 1. `tools:list` allows `tools/list` (and the protocol's own requests:
 //!    `initialize`, `ping`, `server/discover`).
 //! 2. `tools:call` allows `tools/call`, for the caller's own user only.
-//! 3. A scope string is a space-separated list (RFC 6749 §3.3); an unknown
+//! 3. `records:read` allows reading the user's own activity log and
+//!    exporting their own records (the page's JSON endpoints). A new token
+//!    does not carry it unless asked for: an assistant calling tools needs
+//!    only the tool scopes.
+//! 4. A scope string is a space-separated list (RFC 6749 §3.3); an unknown
 //!    scope in a token request is an error naming it, while unknown scopes
 //!    in an identity provider's token are ignored (they belong to others).
 
@@ -21,17 +26,20 @@ pub enum Scope {
     ToolsList,
     /// Call those tools for the user.
     ToolsCall,
+    /// Read the user's own activity log and export their own records.
+    RecordsRead,
 }
 
 impl Scope {
     /// Every scope, in order.
-    pub const ALL: [Scope; 2] = [Scope::ToolsList, Scope::ToolsCall];
+    pub const ALL: [Scope; 3] = [Scope::ToolsList, Scope::ToolsCall, Scope::RecordsRead];
 
     /// The scope's name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::ToolsList => "tools:list",
             Scope::ToolsCall => "tools:call",
+            Scope::RecordsRead => "records:read",
         }
     }
 
@@ -49,7 +57,7 @@ impl fmt::Display for Scope {
 
 /// A scope string that names a scope healthplug does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope `{0}`: the scopes are `tools:list` and `tools:call`")]
+#[error("unknown scope `{0}`: the scopes are `tools:list`, `tools:call` and `records:read`")]
 pub struct ScopeError(pub String);
 
 /// A set of scopes.
@@ -57,9 +65,15 @@ pub struct ScopeError(pub String);
 pub struct Scopes(BTreeSet<Scope>);
 
 impl Scopes {
-    /// Every scope (the default for a new token).
+    /// Every scope.
     pub fn all() -> Scopes {
         Scopes(Scope::ALL.into_iter().collect())
+    }
+
+    /// The MCP scopes, `tools:list` and `tools:call` (the default for a
+    /// new token).
+    pub fn tools() -> Scopes {
+        Scopes([Scope::ToolsList, Scope::ToolsCall].into_iter().collect())
     }
 
     /// Parses a space- or comma-separated list, refusing unknown names.
@@ -111,8 +125,9 @@ mod tests {
 
     #[test]
     fn strict_parsing_names_the_unknown_scope() {
-        assert_eq!(Scopes::parse_strict("tools:list tools:call").unwrap(), Scopes::all());
-        assert_eq!(Scopes::parse_strict("tools:list,tools:call").unwrap(), Scopes::all());
+        assert_eq!(Scopes::parse_strict("tools:list tools:call").unwrap(), Scopes::tools());
+        assert_eq!(Scopes::parse_strict("tools:list,tools:call").unwrap(), Scopes::tools());
+        assert!(Scopes::parse_strict("records:read").unwrap().allows(Scope::RecordsRead));
         let err = Scopes::parse_strict("tools:list admin").unwrap_err();
         assert_eq!(err, ScopeError("admin".into()));
         assert!(err.to_string().contains("`admin`"));
@@ -129,7 +144,8 @@ mod tests {
     #[test]
     fn display_round_trips() {
         let all = Scopes::all();
-        assert_eq!(all.to_string(), "tools:list tools:call");
+        assert_eq!(all.to_string(), "tools:list tools:call records:read");
+        assert_eq!(Scopes::tools().to_string(), "tools:list tools:call");
         assert_eq!(Scopes::parse_strict(&all.to_string()).unwrap(), all);
         assert_eq!(Scopes::default().to_string(), "");
     }

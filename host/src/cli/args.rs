@@ -273,7 +273,8 @@ pub enum TokenCommand {
         #[arg(long, value_name = "DURATION", default_value = "30d")]
         expires: String,
         /// What it allows (space- or comma-separated; repeatable): tools:list,
-        /// tools:call. Default: both.
+        /// tools:call, records:read (the user's activity log and records
+        /// export as JSON). Default: tools:list and tools:call.
         #[arg(long, value_name = "SCOPES")]
         scope: Vec<String>,
         /// A label to tell your tokens apart.

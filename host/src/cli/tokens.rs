@@ -108,11 +108,11 @@ pub(super) fn parse_expiry(text: &str) -> Result<Option<Duration>, CliError> {
         .ok_or_else(|| bad("that is more than 100 years (use `never`)"))
 }
 
-/// The scopes of `--scope` (each a space- or comma-separated list); all
-/// when none is given.
+/// The scopes of `--scope` (each a space- or comma-separated list); the
+/// MCP scopes when none is given (`records:read` only when asked for).
 fn parse_scopes(given: &[String]) -> Result<Scopes, CliError> {
     if given.is_empty() {
-        return Ok(Scopes::all());
+        return Ok(Scopes::tools());
     }
     Scopes::parse_strict(&given.join(" ")).map_err(|e| usage(e.to_string(), "for example --scope tools:list"))
 }
@@ -244,9 +244,9 @@ mod tests {
 
     #[test]
     fn scopes_default_to_all_and_unknown_ones_are_named() {
-        assert!(matches!(parse_scopes(&[]), Ok(s) if s == Scopes::all()));
+        assert!(matches!(parse_scopes(&[]), Ok(s) if s == Scopes::tools()));
         let two = vec!["tools:list".to_string(), "tools:call".to_string()];
-        assert!(matches!(parse_scopes(&two), Ok(s) if s == Scopes::all()));
+        assert!(matches!(parse_scopes(&two), Ok(s) if s == Scopes::tools()));
         match parse_scopes(&["tools:list admin".to_string()]) {
             Err(CliError::Usage(m, _)) => assert!(m.contains("`admin`"), "{m}"),
             _ => panic!("admin was accepted"),

@@ -36,7 +36,7 @@ fn home() -> (tempfile::TempDir, Host) {
 }
 
 fn all() -> Scopes {
-    Scopes::all()
+    Scopes::tools()
 }
 
 const DAY: Duration = Duration::from_secs(86_400);

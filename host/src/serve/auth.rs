@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::door::Refusal;
 use super::state::{Caller, Credential, ServeState};
-use crate::auth::Scopes;
+use crate::auth::{Scope, Scopes};
 
 /// The longest credential read, bytes.
 const MAX_CREDENTIAL: usize = 16 * 1024;
@@ -116,12 +116,25 @@ async fn jwt_caller(state: &Arc<ServeState>, token: &str) -> Result<Caller, Refu
     })
 }
 
+/// The caller of a request outside MCP that needs `scope` (the consent
+/// page's JSON endpoints), or the `401`/`403` refusing it, with the same
+/// challenge as the MCP endpoint.
+pub async fn require(state: &Arc<ServeState>, headers: &HeaderMap, scope: Scope) -> Result<Caller, Response> {
+    let caller = authenticate(state, headers)
+        .await
+        .map_err(|r| super::door::refuse(state, r))?;
+    if !caller.scopes.allows(scope) {
+        return Err(super::door::refuse(state, Refusal::Forbidden(scope)));
+    }
+    Ok(caller)
+}
+
 /// `GET /.well-known/oauth-protected-resource[/<path>]`.
 pub async fn resource_metadata(State(state): State<Arc<ServeState>>) -> Response {
     let mut doc = serde_json::json!({
         "resource": state.resource(),
         "resource_name": "healthplug",
-        "scopes_supported": Scopes::all().iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "scopes_supported": Scopes::tools().iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "bearer_methods_supported": ["header"],
     });
     if let Some(jwt) = &state.jwt

@@ -137,7 +137,7 @@ fn challenge(state: &ServeState, error: Option<(&str, &str)>, scope: &str) -> St
 
 /// The response for a refusal.
 pub fn refuse(state: &ServeState, refusal: Refusal) -> Response {
-    let all = crate::auth::Scopes::all().to_string();
+    let all = crate::auth::Scopes::tools().to_string();
     let (status, reason, header_value, body) = match &refusal {
         Refusal::Unauthenticated { presented, reason } => {
             let error = presented.then_some(("invalid_token", reason.as_str()));

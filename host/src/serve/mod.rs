@@ -25,6 +25,7 @@ mod stdio;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use auth::require;
 pub use config::{ConfigError, DoorLimits, ServeConfig};
 pub use mcp::McpServer;
 pub use render::refusal_sentence;
