@@ -2,12 +2,15 @@
 //! operations the CLI and embedding services call (install, consent,
 //! invoke, records, audit, erase, access tokens, consent-page sign-in).
 
+mod activity;
 mod components;
 mod consent;
+mod grant;
 mod import;
 mod install;
 mod invoke;
 mod load;
+mod reconsent;
 mod records;
 mod serving;
 mod session;
@@ -26,11 +29,13 @@ use crate::error::HostError;
 use crate::runtime::{ComponentCache, Runtime, RuntimeConfig};
 use crate::vault::{UserRecord, Vault};
 
+pub use activity::{ActivityEntry, ActivityFilter, HoldingCount, ReadSummary};
 pub use consent::{CapabilityView, ConsentView, GrantRequest, RevokeReport};
 pub use import::{ImportReport, Problem, SkipCount, TypeCount};
 pub use install::{InstallOptions, InstallReport};
 pub use invoke::{InvokeOutcome, ToolFailure, ToolInfo};
 pub use load::LoadedPlugin;
+pub use reconsent::ReconsentReport;
 pub use records::RecordView;
 pub use tokens::{ID_PREFIX, LABEL_MAX, SECRET_PREFIX, TokenError, TokenGrant, TokenInfo, TokenStatus};
 pub use web::{LINK_MAX_LIFETIME, LinkStatus, LoginLink, SESSION_LIFETIME, SignedIn, WebSession};

@@ -121,6 +121,13 @@ impl Host {
         Ok(audit::list(&conn, user_ref.as_deref())?)
     }
 
+    /// The audit entries naming the user whose pseudonymous ref is
+    /// `user_ref`, oldest first.
+    pub(crate) fn audit_log_of_ref(&self, user_ref: &str) -> Result<Vec<AuditEntry>, HostError> {
+        let conn = self.vault.conn()?;
+        Ok(audit::list(&conn, Some(user_ref))?)
+    }
+
     /// Verifies the audit chain.
     pub fn verify_audit(&self) -> Result<VerifyReport, HostError> {
         Ok(self.vault.verify_audit()?)

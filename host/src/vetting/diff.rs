@@ -181,6 +181,71 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Vec<Change> {
     out
 }
 
+/// What a new manifest asks beyond an old one, as things a user can
+/// grant: the data types whose request widened (new, now reads or writes,
+/// more fields, longer history, finer granularity), storage if newly
+/// asked, and network origins newly listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Widening {
+    /// Types asked for more (in the new manifest's order).
+    pub types: Vec<crate::registry::DataType>,
+    /// Storage is newly asked for.
+    pub storage: bool,
+    /// Network origins newly listed.
+    pub origins: Vec<String>,
+}
+
+impl Widening {
+    /// True when nothing widened.
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty() && !self.storage && self.origins.is_empty()
+    }
+}
+
+fn widened(o: &TypeRequest, n: &TypeRequest) -> bool {
+    let longer = match (o.days, n.days) {
+        (Some(a), Some(b)) => b > a,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    (n.read && !o.read)
+        || (n.write && !o.write)
+        || !n.fields.minus(o.fields).is_empty()
+        || longer
+        || n.granularity < o.granularity
+}
+
+/// What `new` asks beyond `old`.
+pub fn widening(old: &Manifest, new: &Manifest) -> Widening {
+    let (old_types, new_types) = (old.type_requests(), new.type_requests());
+    let types = new_types
+        .iter()
+        .filter(|n| {
+            old_types
+                .iter()
+                .find(|o| o.data_type == n.data_type)
+                .is_none_or(|o| widened(o, n))
+        })
+        .map(|n| n.data_type)
+        .collect();
+    let old_origins: Vec<String> = old
+        .network
+        .iter()
+        .flat_map(|n| n.allow.iter().map(ToString::to_string))
+        .collect();
+    let origins = new
+        .network
+        .iter()
+        .flat_map(|n| n.allow.iter().map(ToString::to_string))
+        .filter(|o| !old_origins.contains(o))
+        .collect();
+    Widening {
+        types,
+        storage: old.storage.is_none() && new.storage.is_some(),
+        origins,
+    }
+}
+
 /// The escalations only.
 pub fn escalations(old: &Manifest, new: &Manifest) -> Vec<Change> {
     diff(old, new).into_iter().filter(|c| c.escalation).collect()
@@ -242,5 +307,27 @@ granularity = "daily"
         // The reverse is all de-escalation.
         assert!(escalations(&new, &old).is_empty(), "{:?}", escalations(&new, &old));
         assert!(diff(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn widening_names_what_a_user_can_grant() {
+        let old = m(BASE);
+        assert!(widening(&old, &old).is_empty());
+        let longer = m(&BASE.replace("days = 30", "days = 730"));
+        assert_eq!(
+            widening(&old, &longer).types,
+            [crate::registry::DataType::from_id("steps").unwrap()]
+        );
+        // Asking less widens nothing.
+        assert!(widening(&longer, &old).is_empty());
+        let coarser = m(&BASE.replace("\"daily\"", "\"hourly\""));
+        assert!(widening(&coarser, &old).is_empty());
+        assert_eq!(widening(&old, &coarser).types.len(), 1);
+        let more = m(&(BASE.replace("[\"steps\"]", "[\"steps\", \"sleep\"]")
+            + "\n[storage]\npurpose = \"Keep your weekly notes between uses\"\n[network]\nallow = [\"https://api.example.com\"]\npurpose = \"Sync your steps with the partner service\"\n"));
+        let w = widening(&old, &more);
+        assert_eq!(w.types, [crate::registry::DataType::from_id("sleep").unwrap()]);
+        assert!(w.storage);
+        assert_eq!(w.origins, ["https://api.example.com"]);
     }
 }

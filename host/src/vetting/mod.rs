@@ -8,7 +8,7 @@ pub mod report;
 pub mod source;
 
 pub use approval::{APPROVAL_FILE, Approval, ApprovalError, ReviewerKey};
-pub use diff::{Change, diff, escalations};
+pub use diff::{Change, Widening, diff, escalations, widening};
 pub use imports::{ImportCheck, check as check_imports};
 pub use report::{ReviewReport, Risk, Severity, review};
 pub use source::{MAX_COMPONENT_BYTES, PluginSource, read_plugin};
