@@ -1,13 +1,18 @@
 //! The consent page: server-rendered HTML at `/` of `healthplug serve`,
 //! where a signed-in user sees every installed plugin's requests in plain
-//! words beside what they granted, and grants or revokes field by field
-//! with plain forms (no JavaScript). Sign-in is by one-time link
+//! words beside what they granted, grants or revokes field by field and
+//! answers upgrades ("My plugins"), reads what each plugin read ("What
+//! was read"), and downloads, imports or erases their data ("My data"),
+//! all with plain forms (no JavaScript). Sign-in is by one-time link
 //! (`healthplug login-link`), then a server-side session in an
 //! `HttpOnly`, `SameSite=Strict` cookie.
 //!
 //! Rules:
 //! 1. Pages read only the session cookie, never a bearer token; the MCP
-//!    endpoint reads only the bearer token, never a cookie.
+//!    endpoint reads only the bearer token, never a cookie. The pages'
+//!    JSON endpoints (`/activity.json`, `/data/export.json`) take either:
+//!    the session, or a bearer credential with `records:read`
+//!    (`access.rs`).
 //! 2. The user is the session's, never a value from a URL or a form.
 //! 3. Every state-changing POST carries the session's CSRF token and, if
 //!    the browser sent an `Origin`, it is this server's (`csrf.rs`).
@@ -19,11 +24,16 @@
 //!
 //! Layering: web sits beside `serve` at the top and calls the platform.
 
+mod access;
+mod activity;
 mod csrf;
+mod data;
 mod form;
 mod pages;
+mod reconsent;
 mod review;
 mod session;
+mod upload;
 mod view;
 
 use std::collections::HashMap;
@@ -148,6 +158,17 @@ pub fn router<S: Clone + Send + Sync + 'static>(serve: Arc<ServeState>) -> Route
         .route("/logout", post(session::logout))
         .route("/consent/{plugin}/grant", post(pages::grant))
         .route("/consent/{plugin}/revoke", post(pages::revoke))
+        .route("/consent/{plugin}/accept", post(reconsent::accept))
+        .route("/consent/{plugin}/decline", post(reconsent::decline))
+        .route("/activity", get(activity::page))
+        .route("/activity.json", get(activity::json))
+        .route("/data", get(data::page))
+        .route("/data/export.json", get(data::export))
+        .route(
+            "/data/import",
+            post(upload::import).layer(axum::extract::DefaultBodyLimit::max(upload::UPLOAD_MAX)),
+        )
+        .route("/data/erase", post(data::erase))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

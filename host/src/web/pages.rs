@@ -23,6 +23,7 @@ pub struct MessagePage {
     user: Option<String>,
     csrf: String,
     flash: Option<Flash>,
+    current: &'static str,
     text: String,
 }
 
@@ -34,6 +35,7 @@ impl MessagePage {
             user: None,
             csrf: String::new(),
             flash: None,
+            current: "",
             text: text.into(),
         }
     }
@@ -47,6 +49,7 @@ struct PluginsPage {
     user: Option<String>,
     csrf: String,
     flash: Option<Flash>,
+    current: &'static str,
     plugins: Vec<PluginView>,
 }
 
@@ -95,6 +98,7 @@ async fn plugins_page(state: &WebState, session: WebSession, status: StatusCode,
                 user: Some(session.user.handle.clone()),
                 csrf: session.csrf.clone(),
                 flash,
+                current: "plugins",
                 plugins,
             },
         ),
@@ -117,7 +121,7 @@ pub async fn index(State(state): State<WebState>, headers: HeaderMap) -> Respons
 /// The session and form pairs of a state-changing post, or the response
 /// refusing it (`401` without a session, `403` without the right token or
 /// from another origin).
-async fn checked_post(
+pub(super) async fn checked_post(
     state: &WebState,
     headers: &HeaderMap,
     body: &[u8],
@@ -135,13 +139,13 @@ async fn checked_post(
 }
 
 /// Back to `/` with a flash message.
-fn done(state: &WebState, session: &WebSession, text: String) -> Response {
+pub(super) fn done(state: &WebState, session: &WebSession, text: String) -> Response {
     state.set_flash(&session.id, Flash { error: false, text });
     Redirect::to("/").into_response()
 }
 
 /// The page again with a refusal (`422`).
-async fn refused(state: &WebState, session: WebSession, text: String) -> Response {
+pub(super) async fn refused(state: &WebState, session: WebSession, text: String) -> Response {
     plugins_page(
         state,
         session,
@@ -177,23 +181,13 @@ pub async fn grant(
         Ok(r) => r,
         Err(e) => return refused(&state, session, e.to_string()).await,
     };
-    let mut granted = Vec::new();
-    for req in requests {
-        let (handle, id, r) = (session.user.handle.clone(), plugin.clone(), req.clone());
-        match blocking(&state, move |host| host.grant(&handle, &id, &r)).await {
-            Ok(_) => granted.push(granted_words(&plugin, &req)),
-            Err(WebError::Host(e)) => {
-                let before = if granted.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (granted before the refusal: {})", granted.join("; "))
-                };
-                return refused(&state, session, format!("{e}{before}")).await;
-            }
-            Err(e) => return page_error(&e),
-        }
+    let words: Vec<String> = requests.iter().map(|r| granted_words(&plugin, r)).collect();
+    let (handle, id) = (session.user.handle.clone(), plugin.clone());
+    match blocking(&state, move |host| host.grant_all(&handle, &id, &requests)).await {
+        Ok(_) => done(&state, &session, format!("Granted {}.", words.join("; "))),
+        Err(WebError::Host(e)) => refused(&state, session, format!("{e} Nothing was changed.")).await,
+        Err(e) => page_error(&e),
     }
-    done(&state, &session, format!("Granted {}.", granted.join("; ")))
 }
 
 /// `POST /consent/<plugin>/revoke`.

@@ -47,7 +47,7 @@ pub fn session_cookie(secret: &str, secure: bool) -> String {
 }
 
 /// The `Set-Cookie` value clearing it.
-fn cleared_cookie(secure: bool) -> String {
+pub(super) fn cleared_cookie(secure: bool) -> String {
     format!(
         "{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
         if secure { "; Secure" } else { "" }
@@ -83,6 +83,7 @@ struct LoginPage {
     user: Option<String>,
     csrf: String,
     flash: Option<super::Flash>,
+    current: &'static str,
     action: String,
 }
 
@@ -97,6 +98,7 @@ pub async fn login_page(State(state): State<WebState>, Path(secret): Path<String
                 user: None,
                 csrf: String::new(),
                 flash: None,
+                current: "",
                 action: format!("/login/{secret}"),
             },
         ),

@@ -99,8 +99,11 @@ pub struct PluginView {
     pub network_purpose: String,
     /// Risk flags, one sentence each.
     pub risks: Vec<String>,
-    /// What it asks beyond the manifest the user last agreed to.
+    /// What it asks beyond the manifest the user last agreed to, in plain
+    /// words.
     pub pending: Vec<String>,
+    /// The same, as the technical diff.
+    pub pending_details: Vec<String>,
     /// Whether network access is granted now.
     pub network_granted: bool,
     /// Whether anything is granted now.
@@ -150,7 +153,7 @@ fn short_date(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.strftime("%Y-%m-%d").to_string())
 }
 
-fn asked_text(r: &TypeRequest) -> String {
+pub(super) fn asked_text(r: &TypeRequest) -> String {
     let access = match (r.read, r.write) {
         (true, true) => "to read and add to",
         (false, true) => "to add to",
@@ -312,12 +315,7 @@ fn plugin_view(
             granted: granted_origins.contains(&o.to_string()),
         })
         .collect();
-    let pending = host
-        .pending_reconsent(handle, &record.id)?
-        .into_iter()
-        .filter(|c| c.escalation)
-        .map(|c| line(&c.what))
-        .collect();
+    let (pending, pending_details) = super::reconsent::pending(host, handle, &record.id, &manifest)?;
     Ok(Some(PluginView {
         network_granted: cap("network").is_some(),
         granted_any: types.iter().any(|t| t.active) || cap("storage").is_some() || cap("network").is_some(),
@@ -333,6 +331,7 @@ fn plugin_view(
         storage,
         network,
         pending,
+        pending_details,
     }))
 }
 

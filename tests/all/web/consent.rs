@@ -193,6 +193,29 @@ async fn a_forged_over_grant_is_refused_with_the_clis_message() {
     );
 }
 
+/// A form granting two types, the second over-asked: neither is granted
+/// (one transaction), and the page says nothing changed.
+#[tokio::test]
+async fn a_form_with_one_over_grant_grants_nothing() {
+    let site = Site::new().await;
+    let (b, _) = site.sign_in("alice").await;
+    let csrf = csrf_of(&get(&b, &site.url("/")).await.2);
+    let form = [
+        ("type", "steps"),
+        ("fields.steps", "value"),
+        ("type", "heart-rate"),
+        ("fields.heart-rate", "value"),
+        ("days.heart-rate", "365"),
+    ];
+    let (status, _, html) = post(&b, &site.url("/consent/activity-coach/grant"), &with_csrf(&csrf, &form)).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Nothing was changed."), "{html}");
+    assert!(
+        site.home.host.consents("alice").unwrap().is_empty(),
+        "steps was granted alone"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_session_never_reaches_another_users_consents() {
     let site = Site::new().await;

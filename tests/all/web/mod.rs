@@ -2,13 +2,16 @@
 //! JavaScript would use it (reqwest with a cookie store, redirects not
 //! followed so every status and header is seen): sign-in by one-time
 //! link, the session cookie, grant and revoke forms, CSRF, escaping,
-//! security headers, and the wall between the pages (cookie) and MCP
-//! (bearer). Browser tests (Chromium, axe-core, screenshots) are the next
-//! slice of issue 14.
+//! security headers, the wall between the pages (cookie) and MCP
+//! (bearer), "What was read", "My data" (export, upload, erase) and the
+//! re-consent answers. The same pages in a real browser: `tests/browser`.
 // Tests: a failed setup step should stop the test where it failed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod activity;
 mod consent;
+mod data;
+mod reconsent;
 mod signin;
 
 use std::path::Path;
