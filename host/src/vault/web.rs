@@ -294,6 +294,7 @@ impl Vault {
                     .detail(&link.id),
             )?;
             let session = self.issue_in(tx, WebKind::Session, &user, now_ms, session_expires_ms)?;
+            sweep(tx, now_ms)?;
             Ok(Some(Ok((session, user))))
         })
     }
@@ -326,6 +327,28 @@ impl Vault {
 
 /// Sets `closed_ms` on the open row `id` whose MAC verifies, re-stamping
 /// it; false when the row was closed already (or failed its MAC).
+/// How long an ended link or session is kept (so a reused link is told
+/// "already used" rather than "unknown") before a sign-in deletes it.
+pub(crate) const KEEP_ENDED_MS: i64 = 7 * 86_400_000;
+
+/// Deletes every link and session that ended (expired or closed) more
+/// than [`KEEP_ENDED_MS`] before `now_ms`; returns how many. Run on each
+/// sign-in, so the tables hold about a week of rows, not every one ever.
+pub(crate) fn sweep(tx: &Connection, now_ms: i64) -> Result<usize> {
+    let cutoff = now_ms - KEEP_ENDED_MS;
+    let mut deleted = 0;
+    for kind in [WebKind::Link, WebKind::Session] {
+        deleted += tx.execute(
+            &format!(
+                "DELETE FROM {} WHERE expires_ms < ?1 OR (closed_ms IS NOT NULL AND closed_ms < ?1)",
+                kind.table().name
+            ),
+            params![cutoff],
+        )?;
+    }
+    Ok(deleted)
+}
+
 fn close(tx: &Connection, kind: WebKind, id: &str, now_ms: i64) -> Result<bool> {
     let table = kind.table();
     let ok: Option<bool> = tx
@@ -368,5 +391,35 @@ mod tests {
         ] {
             assert!(parse_secret(WebKind::Link, &bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_sign_in_sweeps_what_ended_over_a_week_ago_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path()).unwrap();
+        let (user, _) = vault.ensure_user("ann").unwrap();
+        let now = 100 * 86_400_000;
+        let old = now - KEEP_ENDED_MS - 1;
+        let stale = vault.issue_login_link(&user, old - 1000, old).unwrap();
+        let recent = vault.issue_login_link(&user, now - 2000, now - 1000).unwrap();
+        let live = vault.issue_login_link(&user, now, now + 60_000).unwrap();
+        let count = |table: &str| -> i64 {
+            let conn = vault.conn().unwrap();
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(count("web_login_links"), 3);
+        let secret = parse_secret(WebKind::Link, &live.secret).unwrap();
+        let signed = vault.sign_in(&secret, now + 1, now + 3_600_000).unwrap().unwrap();
+        assert!(signed.is_ok());
+        // The stale link is gone; the recently expired and the used one stay.
+        assert_eq!(count("web_login_links"), 2);
+        assert_eq!(count("web_sessions"), 1);
+        let find = |issued: &Issued| {
+            let secret = parse_secret(WebKind::Link, &issued.secret).unwrap();
+            vault.find_web(WebKind::Link, &secret).unwrap()
+        };
+        assert!(find(&stale).is_none());
+        assert!(find(&recent).is_some());
     }
 }
