@@ -93,6 +93,17 @@ pub async fn data_page(state: &WebState, session: WebSession, status: StatusCode
     }
 }
 
+/// "My data" again with a refusal (`422`).
+pub async fn data_refused(state: &WebState, session: WebSession, text: String) -> Response {
+    data_page(
+        state,
+        session,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(Flash { error: true, text }),
+    )
+    .await
+}
+
 /// `GET /data`.
 pub async fn page(State(state): State<WebState>, headers: HeaderMap) -> Response {
     match session::current(&state, &headers).await {
@@ -143,27 +154,12 @@ pub async fn erase(State(state): State<WebState>, headers: HeaderMap, body: axum
             "Nothing was erased: type your user name ({}) exactly to confirm.",
             session.user.handle
         );
-        return data_page(
-            &state,
-            session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(Flash { error: true, text }),
-        )
-        .await;
+        return data_refused(&state, session, text).await;
     }
     let handle = session.user.handle.clone();
     let report = match blocking(&state, move |host| host.erase(&handle)).await {
         Ok(report) => report,
-        Err(WebError::Host(e)) => {
-            let text = e.to_string();
-            return data_page(
-                &state,
-                session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(Flash { error: true, text }),
-            )
-            .await;
-        }
+        Err(WebError::Host(e)) => return data_refused(&state, session, e.to_string()).await,
         Err(e) => return page_error(&e),
     };
     let text = format!(

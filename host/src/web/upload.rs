@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tokio::io::AsyncWriteExt;
 
-use super::data::data_page;
+use super::data::data_refused;
 use super::pages::{MessagePage, not_signed_in, page_error, render};
 use super::view::line;
 use super::{Flash, WebError, WebState, blocking, csrf, session};
@@ -188,13 +188,7 @@ pub async fn import(State(state): State<WebState>, headers: HeaderMap, mut form:
         }
         Err(WebError::Host(e)) => {
             let text = format!("{} could not import {original}: {e}", line(&connector));
-            data_page(
-                &state,
-                session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(Flash { error: true, text }),
-            )
-            .await
+            data_refused(&state, session, text).await
         }
         Err(e) => page_error(&e),
     }
