@@ -16,6 +16,7 @@ pub mod fuzz;
 pub mod fuzz_planner;
 pub mod https;
 pub mod serve;
+pub mod web;
 
 /// The installable directory of a fixture plugin of `tests/fixtures/`
 /// (`name` is its path there): its manifest and built component side by

@@ -17,8 +17,10 @@
 //! 3. Every state-changing POST carries the session's CSRF token and, if
 //!    the browser sent an `Origin`, it is this server's (`csrf.rs`).
 //! 4. Every response carries a strict Content-Security-Policy (no inline
-//!    script or style, no third-party anything), `nosniff`,
-//!    `no-referrer`, and pages are `no-store`.
+//!    script or style, no third-party anything), `nosniff`, a
+//!    `same-origin` referrer policy (not `no-referrer`: with that, browsers
+//!    send `Origin: null` on every form post, which rule 3 refuses), and
+//!    pages are `no-store`.
 //! 5. Every manifest string is sanitised (`view.rs`) and HTML-escaped by
 //!    the template engine (askama, checked at compile time).
 //!
@@ -137,7 +139,7 @@ async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

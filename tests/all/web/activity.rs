@@ -11,12 +11,12 @@ use healthplug_host::vault::NewSample;
 use healthplug_tests::{now_ms, ty};
 use serde_json::{Value, json};
 
-use super::{Site, assert_secure_headers, browser, get};
+use super::{Site, assert_secure_headers, browser, get, sign_in};
 
 /// alice granted steps to activity-coach, has 3 step samples on three
 /// days, and the coach read them once.
 async fn read_once() -> Site {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     let t = now_ms() - 3_600_000;
     let samples: Vec<NewSample> = (0..3)
         .map(|i| NewSample::quantity(ty("steps"), t - i * 86_400_000, t - i * 86_400_000, 1000.0 + i as f64))
@@ -50,7 +50,7 @@ fn token(site: &Site, user: &str, scopes: &str) -> String {
 #[tokio::test]
 async fn a_read_shows_its_type_samples_and_purpose_to_its_user_only() {
     let site = read_once().await;
-    let (alice, _) = site.sign_in("alice").await;
+    let (alice, _) = sign_in(&site, "alice").await;
     let (status, headers, html) = get(&alice, &site.url("/activity")).await;
     assert_eq!(status, 200);
     assert_secure_headers(&headers, "/activity");
@@ -68,7 +68,7 @@ async fn a_read_shows_its_type_samples_and_purpose_to_its_user_only() {
     // The other types it asked for were not granted: refused, and shown so.
     assert!(html.contains("Was refused Heart rate"), "{html}");
 
-    let (bob, _) = site.sign_in("bob").await;
+    let (bob, _) = sign_in(&site, "bob").await;
     let (_, _, html) = get(&bob, &site.url("/activity?user=alice&plugin=activity-coach&period=all")).await;
     assert!(!html.contains("Read "), "bob sees alice's reads: {html}");
     assert!(html.contains("No plugin read any of your data"), "{html}");
@@ -83,7 +83,7 @@ async fn a_read_shows_its_type_samples_and_purpose_to_its_user_only() {
 async fn the_json_takes_the_session_or_a_records_read_token_and_nothing_less() {
     let site = read_once().await;
     let url = site.url("/activity.json?period=all");
-    let (alice, _) = site.sign_in("alice").await;
+    let (alice, _) = sign_in(&site, "alice").await;
     let (status, _, body) = get(&alice, &url).await;
     assert_eq!(status, 200, "{body}");
     let doc: Value = serde_json::from_str(&body).unwrap();

@@ -8,7 +8,9 @@ use healthplug_host::consent::{Fields, Granularity};
 use healthplug_host::platform::{ConsentView, GrantRequest};
 use healthplug_tests::{TestHome, ty};
 
-use super::{HOSTILE_PURPOSE, Site, assert_secure_headers, browser, csrf_of, daily_coach, escaped, get, post, variant};
+use super::{
+    HOSTILE_PURPOSE, Site, assert_secure_headers, browser, csrf_of, daily_coach, escaped, get, post, sign_in, variant,
+};
 
 fn steps(consents: &[ConsentView], plugin: &str) -> Option<ConsentView> {
     consents
@@ -33,8 +35,8 @@ fn with_csrf<'a>(csrf: &'a str, pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grant_steps_field_by_field_then_revoke_through_the_forms() {
-    let site = Site::new().await;
-    let (b, _) = site.sign_in("alice").await;
+    let site = Site::new().await.unwrap();
+    let (b, _) = sign_in(&site, "alice").await;
     let (status, headers, html) = get(&b, &site.url("/")).await;
     assert_eq!(status, 200);
     assert_secure_headers(&headers, "my plugins");
@@ -87,9 +89,9 @@ async fn grant_steps_field_by_field_then_revoke_through_the_forms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_without_the_sessions_csrf_token_or_from_elsewhere_is_403() {
-    let site = Site::new().await;
-    let (alice, _) = site.sign_in("alice").await;
-    let (bob, _) = site.sign_in("bob").await;
+    let site = Site::new().await.unwrap();
+    let (alice, _) = sign_in(&site, "alice").await;
+    let (bob, _) = sign_in(&site, "bob").await;
     let alice_csrf = csrf_of(&get(&alice, &site.url("/")).await.2);
     let bob_csrf = csrf_of(&get(&bob, &site.url("/")).await.2);
     assert_ne!(alice_csrf, bob_csrf, "tokens are per session");
@@ -132,8 +134,8 @@ async fn a_post_without_the_sessions_csrf_token_or_from_elsewhere_is_403() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_over_grant_is_refused_with_the_clis_message() {
-    let site = Site::new().await;
-    let (b, _) = site.sign_in("alice").await;
+    let site = Site::new().await.unwrap();
+    let (b, _) = sign_in(&site, "alice").await;
     let csrf = csrf_of(&get(&b, &site.url("/")).await.2);
     let home = site.home.path().to_str().unwrap().to_string();
     for (plugin, form, cli) in [
@@ -197,8 +199,8 @@ async fn a_forged_over_grant_is_refused_with_the_clis_message() {
 /// (one transaction), and the page says nothing changed.
 #[tokio::test]
 async fn a_form_with_one_over_grant_grants_nothing() {
-    let site = Site::new().await;
-    let (b, _) = site.sign_in("alice").await;
+    let site = Site::new().await.unwrap();
+    let (b, _) = sign_in(&site, "alice").await;
     let csrf = csrf_of(&get(&b, &site.url("/")).await.2);
     let form = [
         ("type", "steps"),
@@ -218,7 +220,7 @@ async fn a_form_with_one_over_grant_grants_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_session_never_reaches_another_users_consents() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     site.home
         .host
         .grant(
@@ -230,7 +232,7 @@ async fn one_session_never_reaches_another_users_consents() {
             },
         )
         .unwrap();
-    let (bob, _) = site.sign_in("bob").await;
+    let (bob, _) = sign_in(&site, "bob").await;
     let (_, _, html) = get(&bob, &site.url("/")).await;
     assert!(html.contains("Signed in as <strong>bob</strong>"));
     assert!(!html.contains("Shared:"), "bob sees alice's grant");
@@ -262,8 +264,8 @@ async fn one_session_never_reaches_another_users_consents() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_purpose_is_text_and_every_response_has_the_csp() {
-    let site = Site::new().await;
-    let (b, _) = site.sign_in("alice").await;
+    let site = Site::new().await.unwrap();
+    let (b, _) = sign_in(&site, "alice").await;
     let (_, _, html) = get(&b, &site.url("/")).await;
     assert!(
         html.contains(&escaped(HOSTILE_PURPOSE)),

@@ -10,7 +10,7 @@ use healthplug_tests::{example_dir, grant_writes, now_ms, ty, write_apple_export
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-use super::{Site, csrf_of, get, post};
+use super::{Site, csrf_of, get, post, sign_in};
 
 fn store_steps(site: &Site, user: &str, n: i64) {
     let t = now_ms() - 3_600_000;
@@ -43,10 +43,10 @@ fn uploads_left(site: &Site) -> usize {
 
 #[tokio::test]
 async fn counts_and_the_export_are_the_users_own() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     store_steps(&site, "alice", 3);
     store_steps(&site, "bob", 5);
-    let (alice, _) = site.sign_in("alice").await;
+    let (alice, _) = sign_in(&site, "alice").await;
     let (status, _, html) = get(&alice, &site.url("/data")).await;
     assert_eq!(status, 200);
     assert!(html.contains("3 samples in all"), "{html}");
@@ -68,10 +68,10 @@ async fn counts_and_the_export_are_the_users_own() {
 
 #[tokio::test]
 async fn an_upload_is_imported_through_the_connector_with_its_report() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     site.home.install(&example_dir("apple-health")).unwrap();
     grant_writes(&site.home.host, "alice", "apple-health", "steps,heart-rate,workout").unwrap();
-    let (alice, _) = site.sign_in("alice").await;
+    let (alice, _) = sign_in(&site, "alice").await;
     let (_, _, html) = get(&alice, &site.url("/data")).await;
     let csrf = csrf_of(&html);
     let (_dir, bytes, total) = export_file(400);
@@ -94,9 +94,9 @@ async fn an_upload_is_imported_through_the_connector_with_its_report() {
 
 #[tokio::test]
 async fn an_upload_without_the_token_or_the_grant_keeps_nothing() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     site.home.install(&example_dir("apple-health")).unwrap();
-    let (alice, _) = site.sign_in("alice").await;
+    let (alice, _) = sign_in(&site, "alice").await;
     let (_, _, html) = get(&alice, &site.url("/data")).await;
     let csrf = csrf_of(&html);
     let (_dir, bytes, _) = export_file(50);
@@ -147,10 +147,10 @@ async fn an_upload_without_the_token_or_the_grant_keeps_nothing() {
 
 #[tokio::test]
 async fn erasing_needs_the_typed_name_and_ends_the_session() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     store_steps(&site, "alice", 2);
     store_steps(&site, "bob", 2);
-    let (alice, cookie) = site.sign_in("alice").await;
+    let (alice, cookie) = sign_in(&site, "alice").await;
     let (_, _, html) = get(&alice, &site.url("/data")).await;
     let csrf = csrf_of(&html);
     let url = site.url("/data/erase");

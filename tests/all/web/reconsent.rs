@@ -4,7 +4,7 @@
 
 use healthplug_host::platform::InstallOptions;
 
-use super::{Site, csrf_of, daily_coach, get, post, variant};
+use super::{Site, csrf_of, daily_coach, get, post, sign_in, variant};
 
 /// daily-coach 0.2.0: steps for 730 days (was 30), and sleep.
 fn upgrade(site: &Site, dir: &std::path::Path) {
@@ -32,14 +32,14 @@ fn granted(site: &Site, user: &str) -> Vec<(String, Option<u32>)> {
 
 #[tokio::test]
 async fn accept_grants_what_widened_and_decline_keeps_the_old_grant() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     for user in ["alice", "bob"] {
         site.home.grant(user, "daily-coach", "steps").unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     upgrade(&site, dir.path());
 
-    let (alice, _) = site.sign_in("alice").await;
+    let (alice, _) = sign_in(&site, "alice").await;
     let (_, _, html) = get(&alice, &site.url("/")).await;
     assert!(html.contains("Now also asks for Sleep."), "{html}");
     assert!(html.contains("Now also asks for Steps. Asks to read:"), "{html}");
@@ -62,7 +62,7 @@ async fn accept_grants_what_widened_and_decline_keeps_the_old_grant() {
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("asks for nothing new"), "{html}");
 
-    let (bob, _) = site.sign_in("bob").await;
+    let (bob, _) = sign_in(&site, "bob").await;
     let (_, _, html) = get(&bob, &site.url("/")).await;
     let csrf = csrf_of(&html);
     let (status, _, _) = post(&bob, &site.url("/consent/daily-coach/decline"), &[("csrf", &csrf)]).await;
@@ -79,9 +79,9 @@ async fn accept_grants_what_widened_and_decline_keeps_the_old_grant() {
 
 #[tokio::test]
 async fn nothing_pending_means_nothing_to_answer() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     site.home.grant("alice", "daily-coach", "steps").unwrap();
-    let (alice, _) = site.sign_in("alice").await;
+    let (alice, _) = sign_in(&site, "alice").await;
     let (_, _, html) = get(&alice, &site.url("/")).await;
     let csrf = csrf_of(&html);
     for answer in ["accept", "decline"] {

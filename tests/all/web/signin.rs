@@ -9,11 +9,11 @@ use std::time::Duration;
 use healthplug_host::auth::Scopes;
 use healthplug_tests::serve::list_body;
 
-use super::{Site, assert_secure_headers, browser, csrf_of, get, post};
+use super::{Site, assert_secure_headers, browser, csrf_of, get, post, sign_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_printed_link_signs_in_once_and_a_get_uses_nothing() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     let home = site.home.path().to_str().unwrap().to_string();
     let out = healthplug_host::cli::run_captured([
         "healthplug",
@@ -69,8 +69,8 @@ async fn the_printed_link_signs_in_once_and_a_get_uses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_unknown_links_are_refused() {
-    let site = Site::new().await;
-    let secret = site.link("alice", Duration::from_millis(1));
+    let site = Site::new().await.unwrap();
+    let secret = site.link("alice", Duration::from_millis(1)).unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let b = browser();
     let (status, headers, html) = post(&b, &site.url(&format!("/login/{secret}")), &[]).await;
@@ -100,8 +100,8 @@ async fn expired_and_unknown_links_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_ends_the_session_and_the_log_names_no_secret() {
-    let site = Site::new().await;
-    let (b, set_cookie) = site.sign_in("alice").await;
+    let site = Site::new().await.unwrap();
+    let (b, set_cookie) = sign_in(&site, "alice").await;
     let cookie = set_cookie.split(';').next().unwrap().to_string();
     let (_, _, html) = get(&b, &site.url("/")).await;
     // Without the token, sign-out is refused and the session lives.
@@ -131,7 +131,7 @@ async fn sign_out_ends_the_session_and_the_log_names_no_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bearer_token_opens_no_page_and_a_cookie_opens_no_mcp() {
-    let site = Site::new().await;
+    let site = Site::new().await.unwrap();
     let (_, token) = site
         .home
         .host
@@ -146,7 +146,7 @@ async fn a_bearer_token_opens_no_page_and_a_cookie_opens_no_mcp() {
     assert_eq!(page.status(), 401, "a bearer token is not a session");
     assert!(page.text().await.unwrap().contains("Please sign in"));
 
-    let (_, set_cookie) = site.sign_in("alice").await;
+    let (_, set_cookie) = sign_in(&site, "alice").await;
     let cookie = set_cookie.split(';').next().unwrap().to_string();
     let (status, headers, _) = site
         .served
@@ -166,8 +166,8 @@ async fn a_bearer_token_opens_no_page_and_a_cookie_opens_no_mcp() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_row_edited_in_the_file_opens_nothing() {
-    let site = Site::new().await;
-    let (b, _) = site.sign_in("alice").await;
+    let site = Site::new().await.unwrap();
+    let (b, _) = sign_in(&site, "alice").await;
     assert_eq!(get(&b, &site.url("/")).await.0, 200);
     let db = rusqlite::Connection::open(site.home.path().join("vault.db")).unwrap();
     // Point alice's session at bob, his ref included (the row's MAC no
@@ -184,7 +184,7 @@ async fn a_session_row_edited_in_the_file_opens_nothing() {
     assert_ne!(status, 200, "an edited session opened a page");
     assert!(!html.contains("bob") && !html.contains("alice"), "{html}");
 
-    let secret = site.link("alice", Duration::from_millis(1));
+    let secret = site.link("alice", Duration::from_millis(1)).unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     db.execute("UPDATE web_login_links SET expires_ms = expires_ms + 86400000", [])
         .unwrap();
