@@ -98,7 +98,7 @@ async fn a_form_forged_to_ask_more_than_the_manifest_is_refused_with_the_clis_me
         let message = cli_refusal(&site, plugin, &cli);
         assert_eq!(
             alert.text().await.unwrap(),
-            format!("Not done: {message}"),
+            format!("Not done: {message}. Nothing was changed."),
             "{plugin} {args}"
         );
         assert_eq!(now_line(&b, plugin, "steps").await, "Not shared.");

@@ -12,6 +12,7 @@
 
 mod attacks;
 mod check;
+mod data;
 mod driver;
 mod flow;
 mod pages;

@@ -132,7 +132,13 @@ async fn tab_walks_my_plugins_in_document_order_with_the_focus_drawn() {
         .collect();
     assert_eq!(walk[0]["text"], json!("Skip to the content"), "{names:#?}");
     assert_eq!(walk[1]["text"], json!("Sign out"), "{names:#?}");
-    assert_eq!(walk[2]["id"], json!("type-activity-coach-steps"), "{names:#?}");
+    let nav: Vec<&Value> = walk[2..5].iter().map(|f| &f["text"]).collect();
+    assert_eq!(
+        nav,
+        [&json!("My plugins"), &json!("What was read"), &json!("My data")],
+        "{names:#?}"
+    );
+    assert_eq!(walk[5]["id"], json!("type-activity-coach-steps"), "{names:#?}");
     assert!(
         walk.last().unwrap()["tag"] == json!("button"),
         "Tab never reached the grant button: {names:#?}"

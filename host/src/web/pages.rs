@@ -185,7 +185,10 @@ pub async fn grant(
     let (handle, id) = (session.user.handle.clone(), plugin.clone());
     match blocking(&state, move |host| host.grant_all(&handle, &id, &requests)).await {
         Ok(_) => done(&state, &session, format!("Granted {}.", words.join("; "))),
-        Err(WebError::Host(e)) => refused(&state, session, format!("{e} Nothing was changed.")).await,
+        Err(WebError::Host(e)) => {
+            let text = format!("{}. Nothing was changed.", e.to_string().trim_end_matches('.'));
+            refused(&state, session, text).await
+        }
         Err(e) => page_error(&e),
     }
 }
