@@ -3,8 +3,8 @@
 use super::args::{ConsentCommand, GrantArgs};
 use super::output::{Table, print_json, short_time};
 use super::{CliError, CliResult, usage};
-use crate::consent::{Fields, Granularity};
-use crate::platform::{GrantRequest, Host};
+use crate::consent::{Fields, Granularity, UserGrant};
+use crate::platform::{ConsentView, GrantRequest, Host};
 use crate::registry::{DataType, parse_type_list};
 use crate::vault::Capability;
 
@@ -84,143 +84,161 @@ fn grant_request(a: &GrantArgs) -> Result<GrantRequest, CliError> {
 
 pub(super) fn run(host: &Host, cmd: ConsentCommand, json: bool) -> CliResult {
     match cmd {
-        ConsentCommand::Grant(a) => {
-            let req = grant_request(&a)?;
-            let rows = host.grant(&a.user, &a.plugin, &req)?;
-            if json {
-                return Ok(print_json(&rows)?);
-            }
-            for g in rows {
-                println!(
-                    "granted {} {} to {} for {}: fields {}, {}, {}{}{}, for `{}`",
-                    if g.write {
-                        if g.read { "read+write of" } else { "write of" }
-                    } else {
-                        "read of"
-                    },
-                    g.data_type,
-                    a.plugin,
-                    a.user,
-                    g.fields,
-                    g.granularity,
-                    g.days
-                        .map(|d| format!("last {d} days"))
-                        .unwrap_or_else(|| "all history".into()),
-                    g.since_ms
-                        .map(|s| format!(", since {}", short_time(s)))
-                        .unwrap_or_default(),
-                    g.until_ms
-                        .map(|u| format!(", until {}", short_time(u)))
-                        .unwrap_or_default(),
-                    g.purpose,
-                );
-            }
-            Ok(())
-        }
+        ConsentCommand::Grant(a) => grant(host, &a, json),
         ConsentCommand::Revoke {
             user,
             plugin,
             types,
             storage,
             network,
-        } => {
-            let types = types.as_deref().map(types_arg).transpose()?;
-            let report = match (types, storage, network) {
-                (None, false, false) => host.revoke(&user, &plugin, None)?,
-                (Some(types), false, false) => host.revoke(&user, &plugin, Some(&types))?,
-                (None, true, false) => host.revoke_capability(&user, &plugin, Capability::Storage)?,
-                (None, false, true) => host.revoke_capability(&user, &plugin, Capability::Network)?,
-                _ => {
-                    return Err(usage(
-                        "revoke one thing at a time",
-                        "use --types, --storage or --network, or none of them to revoke everything",
-                    ));
-                }
-            };
-            if json {
-                return Ok(print_json(&report)?);
-            }
-            let mut what: Vec<String> = report.types.iter().map(|t| t.id().to_string()).collect();
-            what.extend(report.capabilities.iter().map(|c| c.id().to_string()));
-            if what.is_empty() {
-                println!("nothing to revoke: {plugin} held no active grant for {user}");
-            } else {
-                println!(
-                    "revoked {} from {plugin} for {user}; effective on its next host call",
-                    what.join(", ")
-                );
-            }
-            if report.storage_entries_deleted > 0 {
-                println!(
-                    "deleted {} entries of {plugin}'s storage for {user}",
-                    report.storage_entries_deleted
-                );
-            }
-            Ok(())
+        } => revoke(host, &user, &plugin, (types.as_deref(), storage, network), json),
+        ConsentCommand::Show { user } => show(host, &user, json),
+    }
+}
+
+/// One grant as a line: "granted read of steps to coach for ann: ...".
+fn grant_line(g: &UserGrant, plugin: &str, user: &str) -> String {
+    format!(
+        "granted {} {} to {plugin} for {user}: fields {}, {}, {}{}{}, for `{}`",
+        match (g.read, g.write) {
+            (true, true) => "read+write of",
+            (false, true) => "write of",
+            _ => "read of",
+        },
+        g.data_type,
+        g.fields,
+        g.granularity,
+        g.days
+            .map(|d| format!("last {d} days"))
+            .unwrap_or_else(|| "all history".into()),
+        g.since_ms
+            .map(|s| format!(", since {}", short_time(s)))
+            .unwrap_or_default(),
+        g.until_ms
+            .map(|u| format!(", until {}", short_time(u)))
+            .unwrap_or_default(),
+        g.purpose,
+    )
+}
+
+/// `consent grant`.
+fn grant(host: &Host, a: &GrantArgs, json: bool) -> CliResult {
+    let req = grant_request(a)?;
+    let rows = host.grant(&a.user, &a.plugin, &req)?;
+    if json {
+        return Ok(print_json(&rows)?);
+    }
+    for g in rows {
+        println!("{}", grant_line(&g, &a.plugin, &a.user));
+    }
+    Ok(())
+}
+
+/// `consent revoke`: everything, some types, storage or the network
+/// (`what`: `--types`, `--storage`, `--network`).
+fn revoke(host: &Host, user: &str, plugin: &str, what: (Option<&str>, bool, bool), json: bool) -> CliResult {
+    let types = what.0.map(types_arg).transpose()?;
+    let report = match (types, what.1, what.2) {
+        (None, false, false) => host.revoke(user, plugin, None)?,
+        (Some(types), false, false) => host.revoke(user, plugin, Some(&types))?,
+        (None, true, false) => host.revoke_capability(user, plugin, Capability::Storage)?,
+        (None, false, true) => host.revoke_capability(user, plugin, Capability::Network)?,
+        _ => {
+            return Err(usage(
+                "revoke one thing at a time",
+                "use --types, --storage or --network, or none of them to revoke everything",
+            ));
         }
-        ConsentCommand::Show { user } => {
-            let rows = host.consents(&user)?;
-            let caps = host.capability_grants(&user)?;
-            if json {
-                return Ok(print_json(&serde_json::json!({ "data": rows, "capabilities": caps }))?);
+    };
+    if json {
+        return Ok(print_json(&report)?);
+    }
+    let mut what: Vec<String> = report.types.iter().map(|t| t.id().to_string()).collect();
+    what.extend(report.capabilities.iter().map(|c| c.id().to_string()));
+    if what.is_empty() {
+        println!("nothing to revoke: {plugin} held no active grant for {user}");
+    } else {
+        println!(
+            "revoked {} from {plugin} for {user}; effective on its next host call",
+            what.join(", ")
+        );
+    }
+    if report.storage_entries_deleted > 0 {
+        println!(
+            "deleted {} entries of {plugin}'s storage for {user}",
+            report.storage_entries_deleted
+        );
+    }
+    Ok(())
+}
+
+/// The data grants as a table.
+fn grants_table(rows: &[ConsentView]) -> String {
+    let mut t = Table::new(&[
+        "PLUGIN",
+        "TYPE",
+        "ACCESS",
+        "FIELDS",
+        "GRANULARITY",
+        "HISTORY",
+        "UNTIL",
+        "STATUS",
+        "PURPOSE",
+    ]);
+    for c in rows {
+        let g = &c.grant;
+        t.row(vec![
+            c.plugin.clone() + if c.dev { " (dev build)" } else { "" },
+            g.data_type.to_string(),
+            match (g.read, g.write) {
+                (true, true) => "read+write",
+                (false, true) => "write",
+                _ => "read",
             }
-            if rows.is_empty() && caps.is_empty() {
-                println!("{user} has granted nothing");
-                return Ok(());
-            }
-            let mut t = Table::new(&[
-                "PLUGIN",
-                "TYPE",
-                "ACCESS",
-                "FIELDS",
-                "GRANULARITY",
-                "HISTORY",
-                "UNTIL",
-                "STATUS",
-                "PURPOSE",
-            ]);
-            for c in rows.clone() {
-                let g = &c.grant;
-                t.row(vec![
-                    c.plugin + if c.dev { " (dev build)" } else { "" },
-                    g.data_type.to_string(),
-                    match (g.read, g.write) {
-                        (true, true) => "read+write",
-                        (false, true) => "write",
-                        _ => "read",
-                    }
-                    .into(),
-                    g.fields.to_string(),
-                    g.granularity.to_string(),
-                    match (g.days, g.since_ms) {
-                        (Some(d), _) => format!("{d} days"),
-                        (None, Some(s)) => format!("since {}", short_time(s)),
-                        (None, None) => "all".into(),
-                    },
-                    g.until_ms.map(short_time).unwrap_or_else(|| "-".into()),
-                    c.status,
-                    g.purpose.clone(),
-                ]);
-            }
-            print!("{}", t.render());
-            let mut plugins: Vec<String> = rows.iter().map(|r| r.plugin.clone()).collect();
-            plugins.dedup();
-            for plugin in plugins {
-                let pending = host.pending_reconsent(&user, &plugin)?;
-                if !pending.is_empty() {
-                    let what: Vec<&str> = pending.iter().map(|c| c.what.as_str()).collect();
-                    println!("re-consent pending for {plugin}: it now asks for {}", what.join("; "));
-                }
-            }
-            if !caps.is_empty() {
-                println!();
-                let mut t = Table::new(&["PLUGIN", "CAPABILITY", "SCOPE", "STATUS", "PURPOSE"]);
-                for c in caps {
-                    t.row(vec![c.plugin, c.capability, c.scope, c.status, c.purpose]);
-                }
-                print!("{}", t.render());
-            }
-            Ok(())
+            .into(),
+            g.fields.to_string(),
+            g.granularity.to_string(),
+            match (g.days, g.since_ms) {
+                (Some(d), _) => format!("{d} days"),
+                (None, Some(s)) => format!("since {}", short_time(s)),
+                (None, None) => "all".into(),
+            },
+            g.until_ms.map(short_time).unwrap_or_else(|| "-".into()),
+            c.status.clone(),
+            g.purpose.clone(),
+        ]);
+    }
+    t.render()
+}
+
+/// `consent show`: the grants, pending re-consents, capabilities.
+fn show(host: &Host, user: &str, json: bool) -> CliResult {
+    let rows = host.consents(user)?;
+    let caps = host.capability_grants(user)?;
+    if json {
+        return Ok(print_json(&serde_json::json!({ "data": rows, "capabilities": caps }))?);
+    }
+    if rows.is_empty() && caps.is_empty() {
+        println!("{user} has granted nothing");
+        return Ok(());
+    }
+    print!("{}", grants_table(&rows));
+    let mut plugins: Vec<String> = rows.iter().map(|r| r.plugin.clone()).collect();
+    plugins.dedup();
+    for plugin in plugins {
+        let pending = host.pending_reconsent(user, &plugin)?;
+        if !pending.is_empty() {
+            let what: Vec<&str> = pending.iter().map(|c| c.what.as_str()).collect();
+            println!("re-consent pending for {plugin}: it now asks for {}", what.join("; "));
         }
     }
+    if !caps.is_empty() {
+        println!();
+        let mut t = Table::new(&["PLUGIN", "CAPABILITY", "SCOPE", "STATUS", "PURPOSE"]);
+        for c in caps {
+            t.row(vec![c.plugin, c.capability, c.scope, c.status, c.purpose]);
+        }
+        print!("{}", t.render());
+    }
+    Ok(())
 }

@@ -36,6 +36,13 @@ fn print_report(r: &ReviewReport) {
         r.component_bytes / 1024
     );
     println!("  manifest  sha256 {}", r.manifest_sha256);
+    print_approval(r);
+    print_requests(r);
+    print_checks(r);
+}
+
+/// The approval line.
+fn print_approval(r: &ReviewReport) {
     match &r.approval {
         None => println!("  approval: none"),
         Some(a) => match &a.matches {
@@ -46,6 +53,11 @@ fn print_report(r: &ReviewReport) {
             Err(e) => println!("  approval: does NOT match: {e}"),
         },
     }
+}
+
+/// What it asks: data, network, storage, limits.
+fn print_requests(r: &ReviewReport) {
+    let m = &r.manifest;
     println!("\ndata requested:");
     for t in m.type_requests() {
         let access = match (t.read, t.write) {
@@ -89,6 +101,10 @@ fn print_report(r: &ReviewReport) {
             .map(|f| format!(", {f} fuel (deterministic)"))
             .unwrap_or_default()
     );
+}
+
+/// Imports, exports and risk flags.
+fn print_checks(r: &ReviewReport) {
     println!("\nimports:");
     for i in &r.check.imports {
         println!("  {i}");
@@ -127,94 +143,100 @@ pub(super) fn run(args: ReviewArgs, json: bool) -> CliResult {
             "review what?",
             "healthplug review <plugin-dir>, or review sign|keygen|diff",
         )),
-        (Some(ReviewCommand::Keygen { out }), _) => {
-            let key = ReviewerKey::generate()?;
-            key.save(&out)?;
-            if json {
-                return Ok(print_json(
-                    &serde_json::json!({ "key_file": out, "public_key": key.public() }),
-                )?);
-            }
-            println!("wrote the private key to {} (keep it secret)", out.display());
-            println!("public key: {}", key.public());
-            println!(
-                "platforms trust it with: healthplug trust add {} --name <you>",
-                key.public()
-            );
-            Ok(())
-        }
-        (Some(ReviewCommand::Sign { key, path, out }), _) => {
-            let rt = runtime()?;
-            let report = review(&path, rt.engine(), &rt.config().platform)?;
-            if !report.check.ok() {
-                return Err(usage(
-                    format!("refusing to sign: {}", report.check.errors.join("; ")),
-                    "fix the manifest or the component first; `healthplug review <dir>` shows the report",
-                ));
-            }
-            let key = ReviewerKey::load(&key)?;
-            let m = &report.manifest;
-            let approval = key.approve(&m.id, &m.version, &report.component_sha256, &report.manifest_sha256);
-            let text = serde_json::to_string_pretty(&approval).map_err(anyhow::Error::from)?;
-            let dest = match out {
-                // Beside the manifest, through the plugin directory's handle.
-                None => {
-                    write_approval(&path, &text).map_err(|e| usage(e.to_string(), "choose another place with --out"))?
-                }
-                Some(dest) => {
-                    std::fs::write(&dest, &text).map_err(|e| {
-                        usage(
-                            format!("cannot write {}: {e}", dest.display()),
-                            "choose another place with --out",
-                        )
-                    })?;
-                    dest
-                }
-            };
-            if json {
-                return Ok(print_json(&approval)?);
-            }
-            println!(
-                "approved {} {} (component {}, manifest {}) as {}",
-                m.id,
-                m.version,
-                &report.component_sha256[..16],
-                &report.manifest_sha256[..16],
-                approval.reviewer
-            );
-            println!("wrote {}", dest.display());
-            Ok(())
-        }
-        (Some(ReviewCommand::Diff { old, new }), _) => {
-            let (old, new) = (manifest_of(&old)?, manifest_of(&new)?);
-            let changes = diff(&old, &new);
-            if json {
-                return Ok(print_json(&changes)?);
-            }
-            println!("{} {} -> {} {}", old.id, old.version, new.id, new.version);
-            if changes.is_empty() {
-                println!("  no change in what it asks for");
-            }
-            for c in &changes {
-                println!(
-                    "  {} {}",
-                    if c.escalation { "ESCALATION" } else { "          " },
-                    c.what
-                );
-            }
-            let n = changes.iter().filter(|c| c.escalation).count();
-            println!(
-                "{n} escalation{}{}",
-                if n == 1 { "" } else { "s" },
-                if n > 0 {
-                    ": users' grants keep their old scope until they consent again"
-                } else {
-                    ""
-                }
-            );
-            Ok(())
-        }
+        (Some(ReviewCommand::Keygen { out }), _) => keygen(&out, json),
+        (Some(ReviewCommand::Sign { key, path, out }), _) => sign(&key, &path, out.as_deref(), &runtime()?, json),
+        (Some(ReviewCommand::Diff { old, new }), _) => diff_manifests(&old, &new, json),
     }
+}
+
+/// `review keygen`.
+fn keygen(out: &Path, json: bool) -> CliResult {
+    let key = ReviewerKey::generate()?;
+    key.save(out)?;
+    if json {
+        return Ok(print_json(
+            &serde_json::json!({ "key_file": out, "public_key": key.public() }),
+        )?);
+    }
+    println!("wrote the private key to {} (keep it secret)", out.display());
+    println!("public key: {}", key.public());
+    println!(
+        "platforms trust it with: healthplug trust add {} --name <you>",
+        key.public()
+    );
+    Ok(())
+}
+
+/// `review sign`.
+fn sign(key: &Path, path: &Path, out: Option<&Path>, rt: &Runtime, json: bool) -> CliResult {
+    let report = review(path, rt.engine(), &rt.config().platform)?;
+    if !report.check.ok() {
+        return Err(usage(
+            format!("refusing to sign: {}", report.check.errors.join("; ")),
+            "fix the manifest or the component first; `healthplug review <dir>` shows the report",
+        ));
+    }
+    let key = ReviewerKey::load(key)?;
+    let m = &report.manifest;
+    let approval = key.approve(&m.id, &m.version, &report.component_sha256, &report.manifest_sha256);
+    let text = serde_json::to_string_pretty(&approval).map_err(anyhow::Error::from)?;
+    let dest = match out {
+        // Beside the manifest, through the plugin directory's handle.
+        None => write_approval(path, &text).map_err(|e| usage(e.to_string(), "choose another place with --out"))?,
+        Some(dest) => {
+            std::fs::write(dest, &text).map_err(|e| {
+                usage(
+                    format!("cannot write {}: {e}", dest.display()),
+                    "choose another place with --out",
+                )
+            })?;
+            dest.to_path_buf()
+        }
+    };
+    if json {
+        return Ok(print_json(&approval)?);
+    }
+    println!(
+        "approved {} {} (component {}, manifest {}) as {}",
+        m.id,
+        m.version,
+        &report.component_sha256[..16],
+        &report.manifest_sha256[..16],
+        approval.reviewer
+    );
+    println!("wrote {}", dest.display());
+    Ok(())
+}
+
+/// `review diff`.
+fn diff_manifests(old: &Path, new: &Path, json: bool) -> CliResult {
+    let (old, new) = (manifest_of(old)?, manifest_of(new)?);
+    let changes = diff(&old, &new);
+    if json {
+        return Ok(print_json(&changes)?);
+    }
+    println!("{} {} -> {} {}", old.id, old.version, new.id, new.version);
+    if changes.is_empty() {
+        println!("  no change in what it asks for");
+    }
+    for c in &changes {
+        println!(
+            "  {} {}",
+            if c.escalation { "ESCALATION" } else { "          " },
+            c.what
+        );
+    }
+    let n = changes.iter().filter(|c| c.escalation).count();
+    println!(
+        "{n} escalation{}{}",
+        if n == 1 { "" } else { "s" },
+        if n > 0 {
+            ": users' grants keep their old scope until they consent again"
+        } else {
+            ""
+        }
+    );
+    Ok(())
 }
 
 pub(super) fn trust(host: &Host, cmd: TrustCommand, json: bool) -> CliResult {

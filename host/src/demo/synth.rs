@@ -60,6 +60,143 @@ fn coded(t: DataType, start: i64, end: i64, minutes: f64, coding: (&str, &str, &
 const ACTIVITY: &str = "https://healthplug.dev/vocab/activity";
 const SLEEP: &str = "https://healthplug.dev/vocab/sleep-stage";
 
+/// One calendar day being generated.
+struct Day {
+    /// Midnight, ms.
+    start: i64,
+    /// 0 = Sunday.
+    weekday: i64,
+}
+
+impl Day {
+    fn weekend(&self) -> bool {
+        self.weekday == 0 || self.weekday == 6
+    }
+
+    fn workout_day(&self) -> bool {
+        matches!(self.weekday, 1 | 3 | 6)
+    }
+
+    /// When a workout starts (18:00).
+    fn workout_at(&self) -> i64 {
+        self.start + 18 * HOUR
+    }
+}
+
+/// Steps per hour, 07:00-21:00.
+fn steps(out: &mut Vec<NewSample>, rng: &mut Rng, day: &Day) {
+    let daily_target = if day.weekend() { 10_500.0 } else { 7_800.0 } * rng.range(0.75, 1.2);
+    for h in 7..22 {
+        let share = if (7..9).contains(&h) || (17..19).contains(&h) {
+            0.11
+        } else {
+            0.055
+        };
+        let v = (daily_target * share * rng.range(0.6, 1.4)).round();
+        let start = day.start + h * HOUR;
+        out.push(sample(
+            ty("steps"),
+            start,
+            start + HOUR,
+            v,
+            "healthplug demo",
+            Some("Demo Phone"),
+        ));
+    }
+}
+
+/// Heart rate every 10 minutes, 06:00-23:00, higher during a workout.
+fn heart_rate(out: &mut Vec<NewSample>, rng: &mut Rng, day: &Day) {
+    let workout_at = day.workout_at();
+    for m in (6 * 60..23 * 60).step_by(10) {
+        let t = day.start + i64::from(m) * MINUTE;
+        let exercising = day.workout_day() && t >= workout_at && t < workout_at + 40 * MINUTE;
+        let bpm = if exercising {
+            rng.range(128.0, 162.0)
+        } else {
+            rng.range(58.0, 84.0)
+        };
+        out.push(sample(
+            ty("heart-rate"),
+            t,
+            t,
+            bpm.round(),
+            "healthplug demo",
+            Some("Demo Watch"),
+        ));
+    }
+}
+
+/// A workout three days a week: cycling on Saturdays, else running.
+fn workout(out: &mut Vec<NewSample>, rng: &mut Rng, day: &Day) {
+    if !day.workout_day() {
+        return;
+    }
+    let (code, display) = if day.weekday == 6 {
+        ("cycling", "Cycling")
+    } else {
+        ("running", "Running")
+    };
+    let minutes = rng.range(30.0, 45.0).round();
+    let start = day.workout_at();
+    let mut w = coded(
+        ty("workout"),
+        start,
+        start + (minutes as i64) * MINUTE,
+        minutes,
+        (ACTIVITY, code, display),
+    );
+    let km = if code == "running" {
+        minutes / 6.0
+    } else {
+        minutes / 2.4
+    };
+    w.metadata = Some(format!(
+        "{{\"distance_m\":{:.0},\"energy_kcal\":{:.0}}}",
+        km * 1000.0,
+        minutes * 10.5
+    ));
+    out.push(w);
+}
+
+/// Sleep the night before: 23:00 to ~07:00 in stages.
+fn sleep(out: &mut Vec<NewSample>, rng: &mut Rng, day: &Day) {
+    let mut t = day.start - HOUR;
+    for (code, display, lo, hi) in [
+        ("inBed", "In bed", 10.0, 20.0),
+        ("asleepCore", "Core sleep", 80.0, 110.0),
+        ("asleepDeep", "Deep sleep", 50.0, 80.0),
+        ("asleepREM", "REM sleep", 60.0, 90.0),
+        ("awake", "Awake", 3.0, 12.0),
+        ("asleepCore", "Core sleep", 90.0, 130.0),
+        ("asleepREM", "REM sleep", 30.0, 50.0),
+    ] {
+        let minutes = rng.range(lo, hi).round();
+        let end = t + (minutes as i64) * MINUTE;
+        out.push(coded(ty("sleep"), t, end, minutes, (SLEEP, code, display)));
+        t = end;
+    }
+}
+
+/// Three meals: energy and its macronutrients.
+fn meals(out: &mut Vec<NewSample>, rng: &mut Rng, day: &Day) {
+    for (hour, kcal) in [(8, 520.0), (13, 780.0), (19, 860.0)] {
+        let t = day.start + hour * HOUR;
+        let energy = kcal * rng.range(0.8, 1.25);
+        let protein = energy * rng.range(0.12, 0.22) / 4.0;
+        let fat = energy * rng.range(0.25, 0.42) / 9.0;
+        let carbs = (energy - protein * 4.0 - fat * 9.0) / 4.0;
+        for (id, v) in [
+            ("dietary-energy", energy),
+            ("dietary-protein", protein),
+            ("dietary-fat", fat),
+            ("dietary-carbohydrate", carbs),
+        ] {
+            out.push(sample(ty(id), t, t, v, "healthplug demo", None));
+        }
+    }
+}
+
 /// `days` days of data ending at `now_ms` (samples after `now_ms` are left
 /// out).
 pub fn generate(days: u32, now_ms: i64) -> Vec<NewSample> {
@@ -67,117 +204,21 @@ pub fn generate(days: u32, now_ms: i64) -> Vec<NewSample> {
     let first = today - i64::from(days.saturating_sub(1)) * DAY;
     let mut out = Vec::new();
     for d in 0..i64::from(days) {
-        let day = first + d * DAY;
+        let start = first + d * DAY;
+        let day = Day {
+            start,
+            weekday: (start / DAY + 4).rem_euclid(7),
+        };
         // Seeded by calendar day: the same day always gets the same values.
-        let mut rng = Rng::new(0x4845_414c_5448 ^ (day / DAY) as u64);
-        let weekday = (day / DAY + 4).rem_euclid(7); // 0 = Sunday
-        let weekend = weekday == 0 || weekday == 6;
-        let workout_day = matches!(weekday, 1 | 3 | 6);
-
-        // Steps per hour, 07:00-21:00.
-        let daily_target = if weekend { 10_500.0 } else { 7_800.0 } * rng.range(0.75, 1.2);
-        for h in 7..22 {
-            let share = if (7..9).contains(&h) || (17..19).contains(&h) {
-                0.11
-            } else {
-                0.055
-            };
-            let v = (daily_target * share * rng.range(0.6, 1.4)).round();
-            out.push(sample(
-                ty("steps"),
-                day + h * HOUR,
-                day + (h + 1) * HOUR,
-                v,
-                "healthplug demo",
-                Some("Demo Phone"),
-            ));
-        }
-
-        // Heart rate every 10 minutes, 06:00-23:00.
-        let workout_at = day + 18 * HOUR;
-        for m in (6 * 60..23 * 60).step_by(10) {
-            let t = day + i64::from(m) * MINUTE;
-            let exercising = workout_day && t >= workout_at && t < workout_at + 40 * MINUTE;
-            let bpm = if exercising {
-                rng.range(128.0, 162.0)
-            } else {
-                rng.range(58.0, 84.0)
-            };
-            out.push(sample(
-                ty("heart-rate"),
-                t,
-                t,
-                bpm.round(),
-                "healthplug demo",
-                Some("Demo Watch"),
-            ));
-        }
-
-        // A workout three days a week.
-        if workout_day {
-            let (code, display) = if weekday == 6 {
-                ("cycling", "Cycling")
-            } else {
-                ("running", "Running")
-            };
-            let minutes = rng.range(30.0, 45.0).round();
-            let mut w = coded(
-                ty("workout"),
-                workout_at,
-                workout_at + (minutes as i64) * MINUTE,
-                minutes,
-                (ACTIVITY, code, display),
-            );
-            let km = if code == "running" {
-                minutes / 6.0
-            } else {
-                minutes / 2.4
-            };
-            w.metadata = Some(format!(
-                "{{\"distance_m\":{:.0},\"energy_kcal\":{:.0}}}",
-                km * 1000.0,
-                minutes * 10.5
-            ));
-            out.push(w);
-        }
-
-        // Sleep the night before: 23:00 to ~07:00 in stages.
-        let mut t = day - HOUR;
-        for (code, display, lo, hi) in [
-            ("inBed", "In bed", 10.0, 20.0),
-            ("asleepCore", "Core sleep", 80.0, 110.0),
-            ("asleepDeep", "Deep sleep", 50.0, 80.0),
-            ("asleepREM", "REM sleep", 60.0, 90.0),
-            ("awake", "Awake", 3.0, 12.0),
-            ("asleepCore", "Core sleep", 90.0, 130.0),
-            ("asleepREM", "REM sleep", 30.0, 50.0),
-        ] {
-            let minutes = rng.range(lo, hi).round();
-            let end = t + (minutes as i64) * MINUTE;
-            out.push(coded(ty("sleep"), t, end, minutes, (SLEEP, code, display)));
-            t = end;
-        }
-
-        // Three meals.
-        for (hour, kcal) in [(8, 520.0), (13, 780.0), (19, 860.0)] {
-            let t = day + hour * HOUR;
-            let energy = kcal * rng.range(0.8, 1.25);
-            let protein = energy * rng.range(0.12, 0.22) / 4.0;
-            let fat = energy * rng.range(0.25, 0.42) / 9.0;
-            let carbs = (energy - protein * 4.0 - fat * 9.0) / 4.0;
-            for (id, v) in [
-                ("dietary-energy", energy),
-                ("dietary-protein", protein),
-                ("dietary-fat", fat),
-                ("dietary-carbohydrate", carbs),
-            ] {
-                out.push(sample(ty(id), t, t, v, "healthplug demo", None));
-            }
-        }
-
+        let mut rng = Rng::new(0x4845_414c_5448 ^ (start / DAY) as u64);
+        steps(&mut out, &mut rng, &day);
+        heart_rate(&mut out, &mut rng, &day);
+        workout(&mut out, &mut rng, &day);
+        sleep(&mut out, &mut rng, &day);
+        meals(&mut out, &mut rng, &day);
         // Body mass each morning, drifting down slowly.
         let kg = 82.0 - 1.8 * (d as f64 / f64::from(days.max(1))) + rng.range(-0.35, 0.35);
-        let t = day + 7 * HOUR + 30 * MINUTE;
+        let t = start + 7 * HOUR + 30 * MINUTE;
         out.push(sample(ty("body-mass"), t, t, kg, "healthplug demo", Some("Demo Scale")));
     }
     out.retain(|s| s.start_ms <= now_ms);

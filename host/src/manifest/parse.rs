@@ -8,7 +8,7 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::error::{Locator, ManifestError, key_at, toml_message};
-use super::raw::RawManifest;
+use super::raw::{RawManifest, RawNetwork, RawPlugin, RawRead};
 use super::strings::{check_text, is_kebab_id, is_semver};
 use super::{Manifest, ManifestLimits, NetworkRequest, ReadRequest, StorageRequest, World, WriteRequest};
 use crate::consent::{Fields, Granularity};
@@ -22,8 +22,68 @@ pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError
         let key = key_at(source, &span);
         at.error(span, &key, toml_message(&e))
     })?;
-
     let p = &raw.plugin;
+    let header = parse_header(&at, p)?;
+    let mut seen: HashSet<DataType> = HashSet::new();
+    let reads = raw
+        .read
+        .iter()
+        .enumerate()
+        .map(|(i, r)| parse_read(&at, i, r, &mut seen))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut written: HashSet<DataType> = HashSet::new();
+    let mut writes = Vec::new();
+    for (i, w) in raw.write.iter().enumerate() {
+        let key = |k: &str| format!("write[{}].{k}", i + 1);
+        let types = parse_types(&at, &w.types, &key("types"), &mut written)?;
+        let purpose = parse_purpose(&at, w.purpose.as_ref(), &key("purpose"), w.types.span())?;
+        writes.push(WriteRequest { types, purpose });
+    }
+    let storage = match &raw.storage {
+        None => None,
+        Some(s) => Some(StorageRequest {
+            purpose: parse_purpose(&at, s.purpose.as_ref(), "storage.purpose", 0..0)?,
+            max_bytes: bounded(&at, s.max_bytes.as_ref(), "storage.max-bytes", 1, 1 << 30)?,
+            max_keys: bounded(&at, s.max_keys.as_ref(), "storage.max-keys", 1, 1_000_000)?,
+        }),
+    };
+    let network = raw.network.as_ref().map(|n| parse_network(&at, n)).transpose()?;
+    let limits = match &raw.limits {
+        None => ManifestLimits::default(),
+        Some(l) => ManifestLimits {
+            memory_mib: bounded(&at, l.memory_mib.as_ref(), "limits.memory-mib", 1, 4096)?,
+            timeout_ms: bounded(&at, l.timeout_ms.as_ref(), "limits.timeout-ms", 1, 600_000)?,
+            fuel: bounded(&at, l.fuel.as_ref(), "limits.fuel", 1_000, 10_000_000_000_000)?,
+        },
+    };
+    Ok(Manifest {
+        id: header.id,
+        name: p.name.get_ref().trim().to_string(),
+        version: header.version,
+        publisher: p.publisher.get_ref().trim().to_string(),
+        description: p.description.as_ref().map(|d| d.trim().to_string()),
+        component: p.component.get_ref().trim().to_string(),
+        sha256: header.sha256,
+        world: header.world,
+        reads,
+        writes,
+        storage,
+        network,
+        limits,
+    })
+}
+
+/// The checked values of `[plugin]` that need more than trimming.
+struct Header {
+    id: String,
+    version: String,
+    sha256: Option<String>,
+    world: World,
+}
+
+/// `[plugin]`: a kebab-case id, non-empty names, a semantic version, an
+/// optional sha256, a known world.
+fn parse_header(at: &Locator<'_>, p: &RawPlugin) -> Result<Header, ManifestError> {
     let id = p.id.get_ref().trim().to_string();
     if !is_kebab_id(&id) {
         return Err(at.error(Some(p.id.span()), "plugin.id", format!(
@@ -61,146 +121,111 @@ pub(super) fn parse(source: &str, path: &Path) -> Result<Manifest, ManifestError
         }
         None => None,
     };
-    let world = match &p.world {
-        None => World::Plugin,
-        Some(w) => match w.get_ref().as_str() {
-            "plugin" => World::Plugin,
-            "connector" => World::Connector,
-            other => {
-                return Err(at.error(
-                    Some(w.span()),
-                    "plugin.world",
-                    format!("unknown world `{other}` (use plugin or connector)"),
-                ));
-            }
-        },
-    };
-
-    let mut seen: HashSet<DataType> = HashSet::new();
-    let mut reads = Vec::new();
-    for (i, r) in raw.read.iter().enumerate() {
-        let key = |k: &str| format!("read[{}].{k}", i + 1);
-        let types = parse_types(&at, &r.types, &key("types"), &mut seen)?;
-        let purpose = parse_purpose(&at, r.purpose.as_ref(), &key("purpose"), r.types.span())?;
-        let fields = match &r.fields {
-            None => Fields::DEFAULT,
-            Some(list) => {
-                let mut out = Fields::NONE;
-                for f in list.get_ref() {
-                    out = out.union(
-                        Fields::from_name(f.get_ref())
-                            .map_err(|e| at.error(Some(f.span()), &key("fields"), e.to_string()))?,
-                    );
-                }
-                if out.is_empty() {
-                    return Err(at.error(Some(list.span()), &key("fields"), "must list at least one field"));
-                }
-                out
-            }
-        };
-        let days = match &r.days {
-            None => None,
-            Some(d) => {
-                let v = *d.get_ref();
-                if !(1..=36_500).contains(&v) {
-                    return Err(at.error(
-                        Some(d.span()),
-                        &key("days"),
-                        format!("must be between 1 and 36500, got {v}"),
-                    ));
-                }
-                u32::try_from(v).ok()
-            }
-        };
-        let granularity = match &r.granularity {
-            None => Granularity::Raw,
-            Some(g) => g
-                .get_ref()
-                .parse()
-                .map_err(|e: String| at.error(Some(g.span()), &key("granularity"), e))?,
-        };
-        reads.push(ReadRequest {
-            types,
-            purpose,
-            fields,
-            days,
-            granularity,
-        });
-    }
-
-    let mut written: HashSet<DataType> = HashSet::new();
-    let mut writes = Vec::new();
-    for (i, w) in raw.write.iter().enumerate() {
-        let key = |k: &str| format!("write[{}].{k}", i + 1);
-        let types = parse_types(&at, &w.types, &key("types"), &mut written)?;
-        let purpose = parse_purpose(&at, w.purpose.as_ref(), &key("purpose"), w.types.span())?;
-        writes.push(WriteRequest { types, purpose });
-    }
-
-    let storage = match &raw.storage {
-        None => None,
-        Some(s) => Some(StorageRequest {
-            purpose: parse_purpose(&at, s.purpose.as_ref(), "storage.purpose", 0..0)?,
-            max_bytes: bounded(&at, s.max_bytes.as_ref(), "storage.max-bytes", 1, 1 << 30)?,
-            max_keys: bounded(&at, s.max_keys.as_ref(), "storage.max-keys", 1, 1_000_000)?,
-        }),
-    };
-    let network = match &raw.network {
-        None => None,
-        Some(n) => {
-            if n.allow.get_ref().is_empty() {
-                return Err(at.error(Some(n.allow.span()), "network.allow", "must list at least one origin"));
-            }
-            let mut allow = Vec::new();
-            for origin in n.allow.get_ref() {
-                let parsed = crate::network::Origin::parse(origin.get_ref())
-                    .map_err(|e| at.error(Some(origin.span()), "network.allow", e))?;
-                if parsed.scheme != "https" {
-                    return Err(at.error(
-                        Some(origin.span()),
-                        "network.allow",
-                        "only https:// origins may be declared",
-                    ));
-                }
-                allow.push(parsed);
-            }
-            Some(NetworkRequest {
-                allow,
-                purpose: parse_purpose(&at, n.purpose.as_ref(), "network.purpose", n.allow.span())?,
-                max_requests: bounded(&at, n.max_requests.as_ref(), "network.max-requests", 1, 10_000)?,
-                max_response_bytes: bounded(
-                    &at,
-                    n.max_response_bytes.as_ref(),
-                    "network.max-response-bytes",
-                    1,
-                    1 << 30,
-                )?,
-            })
+    let world = match p.world.as_ref().map(|w| (w, w.get_ref().as_str())) {
+        None | Some((_, "plugin")) => World::Plugin,
+        Some((_, "connector")) => World::Connector,
+        Some((w, other)) => {
+            return Err(at.error(
+                Some(w.span()),
+                "plugin.world",
+                format!("unknown world `{other}` (use plugin or connector)"),
+            ));
         }
     };
-    let limits = match &raw.limits {
-        None => ManifestLimits::default(),
-        Some(l) => ManifestLimits {
-            memory_mib: bounded(&at, l.memory_mib.as_ref(), "limits.memory-mib", 1, 4096)?,
-            timeout_ms: bounded(&at, l.timeout_ms.as_ref(), "limits.timeout-ms", 1, 600_000)?,
-            fuel: bounded(&at, l.fuel.as_ref(), "limits.fuel", 1_000, 10_000_000_000_000)?,
-        },
-    };
-
-    Ok(Manifest {
+    Ok(Header {
         id,
-        name: p.name.get_ref().trim().to_string(),
         version,
-        publisher: p.publisher.get_ref().trim().to_string(),
-        description: p.description.as_ref().map(|d| d.trim().to_string()),
-        component: p.component.get_ref().trim().to_string(),
         sha256,
         world,
-        reads,
-        writes,
-        storage,
-        network,
-        limits,
+    })
+}
+
+/// The `i`th `[[read]]` (types not asked before, a purpose, fields,
+/// history, granularity).
+fn parse_read(
+    at: &Locator<'_>,
+    i: usize,
+    r: &RawRead,
+    seen: &mut HashSet<DataType>,
+) -> Result<ReadRequest, ManifestError> {
+    let key = |k: &str| format!("read[{}].{k}", i + 1);
+    let types = parse_types(at, &r.types, &key("types"), seen)?;
+    let purpose = parse_purpose(at, r.purpose.as_ref(), &key("purpose"), r.types.span())?;
+    let fields = match &r.fields {
+        None => Fields::DEFAULT,
+        Some(list) => {
+            let mut out = Fields::NONE;
+            for f in list.get_ref() {
+                out = out.union(
+                    Fields::from_name(f.get_ref())
+                        .map_err(|e| at.error(Some(f.span()), &key("fields"), e.to_string()))?,
+                );
+            }
+            if out.is_empty() {
+                return Err(at.error(Some(list.span()), &key("fields"), "must list at least one field"));
+            }
+            out
+        }
+    };
+    let days = match &r.days {
+        None => None,
+        Some(d) => {
+            let v = *d.get_ref();
+            if !(1..=36_500).contains(&v) {
+                return Err(at.error(
+                    Some(d.span()),
+                    &key("days"),
+                    format!("must be between 1 and 36500, got {v}"),
+                ));
+            }
+            u32::try_from(v).ok()
+        }
+    };
+    let granularity = match &r.granularity {
+        None => Granularity::Raw,
+        Some(g) => g
+            .get_ref()
+            .parse()
+            .map_err(|e: String| at.error(Some(g.span()), &key("granularity"), e))?,
+    };
+    Ok(ReadRequest {
+        types,
+        purpose,
+        fields,
+        days,
+        granularity,
+    })
+}
+
+/// `[network]`: at least one https origin, a purpose, bounds.
+fn parse_network(at: &Locator<'_>, n: &RawNetwork) -> Result<NetworkRequest, ManifestError> {
+    if n.allow.get_ref().is_empty() {
+        return Err(at.error(Some(n.allow.span()), "network.allow", "must list at least one origin"));
+    }
+    let mut allow = Vec::new();
+    for origin in n.allow.get_ref() {
+        let parsed = crate::network::Origin::parse(origin.get_ref())
+            .map_err(|e| at.error(Some(origin.span()), "network.allow", e))?;
+        if parsed.scheme != "https" {
+            return Err(at.error(
+                Some(origin.span()),
+                "network.allow",
+                "only https:// origins may be declared",
+            ));
+        }
+        allow.push(parsed);
+    }
+    Ok(NetworkRequest {
+        allow,
+        purpose: parse_purpose(at, n.purpose.as_ref(), "network.purpose", n.allow.span())?,
+        max_requests: bounded(at, n.max_requests.as_ref(), "network.max-requests", 1, 10_000)?,
+        max_response_bytes: bounded(
+            at,
+            n.max_response_bytes.as_ref(),
+            "network.max-response-bytes",
+            1,
+            1 << 30,
+        )?,
     })
 }
 

@@ -287,18 +287,15 @@ impl EgressHooks {
         Ok(lookup.map(|a| a.ip()).collect())
     }
 
-    /// Connects to the checked address (never re-resolving), speaks TLS with
-    /// the host's name, sends, and returns the response with its body
-    /// capped.
-    async fn exchange(
+    /// Connects to the checked address (never re-resolving) and speaks TLS
+    /// with the host's name (webpki roots, plus a test's own).
+    async fn connect_tls(
         &self,
-        mut request: http::Request<WasiBody>,
         host: &str,
         ip: IpAddr,
         port: u16,
-        grant: &EgressGrant,
         connect_timeout: Duration,
-    ) -> Sent {
+    ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, Error> {
         let tcp = tokio::time::timeout(
             connect_timeout,
             tokio::net::TcpStream::connect(SocketAddr::new(ip, port)),
@@ -319,10 +316,24 @@ impl EgressHooks {
             .with_no_client_auth();
         let name =
             rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| Error::HttpRequestUriInvalid)?;
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(name, tcp)
             .await
-            .map_err(Error::Tls)?;
+            .map_err(Error::Tls)
+    }
+
+    /// Over the checked connection, sends the request (its body capped)
+    /// and returns the response with its body capped.
+    async fn exchange(
+        &self,
+        mut request: http::Request<WasiBody>,
+        host: &str,
+        ip: IpAddr,
+        port: u16,
+        grant: &EgressGrant,
+        connect_timeout: Duration,
+    ) -> Sent {
+        let tls = self.connect_tls(host, ip, port, connect_timeout).await?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(wasmtime_wasi_http::io::TokioIo::new(tls))
             .await
             .map_err(Error::from)?;

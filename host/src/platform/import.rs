@@ -145,22 +145,7 @@ impl Host {
             )));
         };
         let user = self.user(user)?;
-        let input = match file {
-            Some(file) => Some(
-                SourceFile::open(file)
-                    .map_err(|e| HostError::InvalidRequest(format!("cannot read {}: {e}", file.display())))?,
-            ),
-            None => None,
-        };
-        let (name, bytes) = match file {
-            Some(file) => (
-                file.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
-            ),
-            None => (String::new(), 0),
-        };
+        let (input, name, bytes) = open_input(file)?;
         let mut call = self.call_state(&loaded, Some(self.session(&user)?));
         call.input = input;
         let options = options.to_string();
@@ -170,31 +155,19 @@ impl Host {
         });
         let succeeded = matches!(outcome.value, Ok(Ok(_)));
         let committed = self.finish_invocation(&loaded, &user.user_ref, &outcome.call, succeeded)?;
-        let outcome_text = match &outcome.value {
-            Ok(Ok(_)) => "ok".to_string(),
-            Ok(Err(e)) => format!("error: {}", describe(e, &user.handle, connector).0),
-            Err(f) => f.audit_outcome(),
-        };
-        let failure = match &outcome.value {
-            Err(f) => format!("; {}", f.describe()),
-            Ok(_) => String::new(),
-        };
         let total: u64 = committed.iter().map(|(_, n)| n).sum();
-        let mut event = AuditEvent::new(AuditKind::Import)
-            .user(&user.user_ref)
-            .plugin(&loaded.record.id, &loaded.record.component_sha256)
-            .outcome(outcome_text)
-            .detail(format!(
-                "{name}, {bytes} bytes{}{failure}",
-                if loaded.record.dev { "; dev" } else { "" }
-            ));
-        event.count = Some(total);
-        self.vault.audit(&event)?;
-
-        let report = match outcome.value {
-            Ok(Ok(report)) => report,
+        self.audit_import(
+            &loaded,
+            &user,
+            connector,
+            &outcome,
+            total,
+            &format!("{name}, {bytes} bytes"),
+        )?;
+        let ingest = match &outcome.value {
+            Ok(Ok(report)) => report.clone(),
             Ok(Err(e)) => {
-                let (message, hint) = describe(&e, &user.handle, connector);
+                let (message, hint) = describe(e, &user.handle, connector);
                 return Err(HostError::Import {
                     connector: connector.to_string(),
                     message,
@@ -204,64 +177,122 @@ impl Host {
             Err(failure) => {
                 return Err(HostError::Plugin {
                     plugin: connector.to_string(),
-                    failure,
+                    failure: failure.clone(),
                 });
             }
         };
-        let secs = outcome.elapsed.as_secs_f64();
-        Ok(ImportReport {
-            connector: loaded.record.id.clone(),
-            version: loaded.record.version.clone(),
-            dev: loaded.record.dev,
-            file: name,
-            bytes,
-            imported: committed
-                .iter()
-                .map(|(ty, count)| TypeCount {
-                    data_type: ty.id().to_string(),
-                    count: *count,
-                })
-                .collect(),
-            total_imported: total,
-            // Found at commit (staging never looks at what is stored, so a
-            // write's answer and timing cannot tell the plugin either).
-            duplicates: if committed.is_empty() {
-                0
-            } else {
-                outcome
-                    .call
-                    .staged
-                    .iter()
-                    .map(|(_, n)| n)
-                    .sum::<u64>()
-                    .saturating_sub(total)
-            },
-            records_read: report.records_read,
-            skipped: report
-                .skipped
-                .into_iter()
-                .map(|s| SkipCount {
-                    reason: crate::runtime::logs::sanitize(&s.reason),
-                    count: s.count,
-                })
-                .collect(),
-            problems: report
-                .problems
-                .into_iter()
-                .map(|p| Problem {
-                    line: p.line,
-                    reason: crate::runtime::logs::sanitize(&p.reason),
-                })
-                .collect(),
-            problems_total: report.problems_total,
-            elapsed_ms: secs * 1e3,
-            samples_per_second: if secs > 0.0 {
-                report.samples_written as f64 / secs
-            } else {
-                0.0
-            },
-            guest_peak_memory_bytes: outcome.peak_memory as u64,
-            host_peak_rss_bytes: host_peak_rss(),
-        })
+        // Found at commit (staging never looks at what is stored, so a
+        // write's answer and timing cannot tell the plugin either).
+        let staged: u64 = outcome.call.staged.iter().map(|(_, n)| n).sum();
+        let duplicates = if committed.is_empty() {
+            0
+        } else {
+            staged.saturating_sub(total)
+        };
+        let mut report = import_report(&loaded.record, ingest, &committed, outcome.elapsed.as_secs_f64());
+        report.file = name;
+        report.bytes = bytes;
+        report.duplicates = duplicates;
+        report.guest_peak_memory_bytes = outcome.peak_memory as u64;
+        Ok(report)
+    }
+
+    /// The import's audit entry: outcome, file, size, samples stored.
+    fn audit_import(
+        &self,
+        loaded: &super::LoadedPlugin,
+        user: &crate::vault::UserRecord,
+        connector: &str,
+        outcome: &Outcome<Result<IngestReport, IngestError>>,
+        total: u64,
+        file: &str,
+    ) -> Result<(), HostError> {
+        let outcome_text = match &outcome.value {
+            Ok(Ok(_)) => "ok".to_string(),
+            Ok(Err(e)) => format!("error: {}", describe(e, &user.handle, connector).0),
+            Err(f) => f.audit_outcome(),
+        };
+        let failure = match &outcome.value {
+            Err(f) => format!("; {}", f.describe()),
+            Ok(_) => String::new(),
+        };
+        let mut event = AuditEvent::new(AuditKind::Import)
+            .user(&user.user_ref)
+            .plugin(&loaded.record.id, &loaded.record.component_sha256)
+            .outcome(outcome_text)
+            .detail(format!(
+                "{file}{}{failure}",
+                if loaded.record.dev { "; dev" } else { "" }
+            ));
+        event.count = Some(total);
+        self.vault.audit(&event)?;
+        Ok(())
+    }
+}
+
+/// The input file opened for the sandbox, its name and size (none for a
+/// connector that fetches).
+fn open_input(file: Option<&Path>) -> Result<(Option<SourceFile>, String, u64), HostError> {
+    let Some(file) = file else {
+        return Ok((None, String::new(), 0));
+    };
+    let input = SourceFile::open(file)
+        .map_err(|e| HostError::InvalidRequest(format!("cannot read {}: {e}", file.display())))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((Some(input), name, std::fs::metadata(file).map(|m| m.len()).unwrap_or(0)))
+}
+
+/// The report of a successful import (file, size, duplicates and guest
+/// memory are filled in by the caller).
+fn import_report(
+    record: &crate::vault::PluginRecord,
+    report: IngestReport,
+    committed: &[(crate::registry::DataType, u64)],
+    secs: f64,
+) -> ImportReport {
+    ImportReport {
+        connector: record.id.clone(),
+        version: record.version.clone(),
+        dev: record.dev,
+        file: String::new(),
+        bytes: 0,
+        imported: committed
+            .iter()
+            .map(|(ty, count)| TypeCount {
+                data_type: ty.id().to_string(),
+                count: *count,
+            })
+            .collect(),
+        total_imported: committed.iter().map(|(_, n)| n).sum(),
+        duplicates: 0,
+        records_read: report.records_read,
+        skipped: report
+            .skipped
+            .into_iter()
+            .map(|s| SkipCount {
+                reason: crate::runtime::logs::sanitize(&s.reason),
+                count: s.count,
+            })
+            .collect(),
+        problems: report
+            .problems
+            .into_iter()
+            .map(|p| Problem {
+                line: p.line,
+                reason: crate::runtime::logs::sanitize(&p.reason),
+            })
+            .collect(),
+        problems_total: report.problems_total,
+        elapsed_ms: secs * 1e3,
+        samples_per_second: if secs > 0.0 {
+            report.samples_written as f64 / secs
+        } else {
+            0.0
+        },
+        guest_peak_memory_bytes: 0,
+        host_peak_rss_bytes: host_peak_rss(),
     }
 }

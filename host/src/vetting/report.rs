@@ -113,128 +113,137 @@ fn purpose_risks(out: &mut Vec<Risk>, what: &str, purpose: &str) {
     }
 }
 
-/// Risk flags of a manifest and its static check.
-pub fn risks(manifest: &Manifest, check: &ImportCheck, limits: &EffectiveLimits) -> Vec<Risk> {
-    let mut out = Vec::new();
+fn risk(severity: Severity, flag: &str, message: String) -> Risk {
+    Risk {
+        severity,
+        flag: flag.into(),
+        message,
+    }
+}
+
+/// What the data requests and capabilities expose: clinical records,
+/// reads beside egress, storage, writes, long histories, wildcards.
+fn exposure_risks(out: &mut Vec<Risk>, manifest: &Manifest, limits: &EffectiveLimits) {
     let requests = manifest.type_requests();
-    let clinical: Vec<&str> = requests
-        .iter()
-        .filter(|r| r.data_type.info().category == Category::Clinical)
-        .map(|r| r.data_type.id())
-        .collect();
+    let ids = |keep: &dyn Fn(&crate::consent::TypeRequest) -> bool| -> Vec<&'static str> {
+        requests.iter().filter(|r| keep(r)).map(|r| r.data_type.id()).collect()
+    };
+    let clinical = ids(&|r| r.data_type.info().category == Category::Clinical);
     if !clinical.is_empty() {
-        out.push(Risk {
-            severity: Severity::High,
-            flag: "clinical-data".into(),
-            message: format!("clinical records: {}", clinical.join(", ")),
-        });
+        out.push(risk(
+            Severity::High,
+            "clinical-data",
+            format!("clinical records: {}", clinical.join(", ")),
+        ));
     }
-    let reads: Vec<&str> = requests.iter().filter(|r| r.read).map(|r| r.data_type.id()).collect();
-    if let Some(net) = &manifest.network
-        && !reads.is_empty()
-    {
+    let reads = ids(&|r| r.read);
+    if let Some(net) = &manifest.network {
         let hosts: Vec<String> = net.allow.iter().map(ToString::to_string).collect();
-        out.push(Risk {
-            severity: Severity::High,
-            flag: "health-reads-with-egress".into(),
-            message: format!("reads {} and can send data to {}", reads.join(", "), hosts.join(", ")),
-        });
-    }
-    if let Some(net) = &manifest.network
-        && reads.is_empty()
-    {
-        let hosts: Vec<String> = net.allow.iter().map(ToString::to_string).collect();
-        out.push(Risk {
-            severity: Severity::Low,
-            flag: "network-egress".into(),
-            message: format!(
-                "can reach {}; it reads no health data, so it can send only what it fetched or stored itself",
-                hosts.join(", ")
-            ),
+        out.push(if reads.is_empty() {
+            risk(
+                Severity::Low,
+                "network-egress",
+                format!(
+                    "can reach {}; it reads no health data, so it can send only what it fetched or stored itself",
+                    hosts.join(", ")
+                ),
+            )
+        } else {
+            risk(
+                Severity::High,
+                "health-reads-with-egress",
+                format!("reads {} and can send data to {}", reads.join(", "), hosts.join(", ")),
+            )
         });
     }
     if manifest.storage.is_some() {
-        out.push(Risk {
-            severity: Severity::Low,
-            flag: "persistent-storage".into(),
-            message: format!(
+        out.push(risk(
+            Severity::Low,
+            "persistent-storage",
+            format!(
                 "keeps up to {} bytes in {} keys between invocations (sealed, per user; deleted on revoke)",
                 limits.storage_bytes, limits.storage_keys
             ),
-        });
+        ));
     }
-    let writes: Vec<&str> = requests.iter().filter(|r| r.write).map(|r| r.data_type.id()).collect();
+    let writes = ids(&|r| r.write);
     if !writes.is_empty() {
-        out.push(Risk {
-            severity: Severity::Medium,
-            flag: "write-access".into(),
-            message: format!("writes {}", writes.join(", ")),
-        });
+        out.push(risk(
+            Severity::Medium,
+            "write-access",
+            format!("writes {}", writes.join(", ")),
+        ));
     }
     for r in requests.iter().filter(|r| r.read) {
         match r.days {
-            None => out.push(Risk {
-                severity: Severity::Medium,
-                flag: "long-history".into(),
-                message: format!("{}: all history", r.data_type),
-            }),
-            Some(d) if d > 365 => out.push(Risk {
-                severity: Severity::Medium,
-                flag: "long-history".into(),
-                message: format!("{}: {d} days of history", r.data_type),
-            }),
+            None => out.push(risk(
+                Severity::Medium,
+                "long-history",
+                format!("{}: all history", r.data_type),
+            )),
+            Some(d) if d > 365 => out.push(risk(
+                Severity::Medium,
+                "long-history",
+                format!("{}: {d} days of history", r.data_type),
+            )),
             _ => {}
         }
     }
-    if let Some(net) = &manifest.network {
-        for o in net.allow.iter().filter(|o| o.is_wildcard()) {
-            out.push(Risk {
-                severity: Severity::Medium,
-                flag: "broad-wildcard".into(),
-                message: format!("{o} reaches every subdomain"),
-            });
-        }
+    for o in manifest
+        .network
+        .iter()
+        .flat_map(|n| n.allow.iter())
+        .filter(|o| o.is_wildcard())
+    {
+        out.push(risk(
+            Severity::Medium,
+            "broad-wildcard",
+            format!("{o} reaches every subdomain"),
+        ));
     }
+}
+
+/// Every purpose checked, and free-text fields.
+fn wording_risks(out: &mut Vec<Risk>, manifest: &Manifest) {
     for r in &manifest.reads {
-        purpose_risks(
-            &mut out,
-            &format!(
-                "reading {}",
-                r.types.iter().map(|t| t.id()).collect::<Vec<_>>().join(", ")
-            ),
-            &r.purpose,
-        );
+        let types: Vec<&str> = r.types.iter().map(|t| t.id()).collect();
+        purpose_risks(out, &format!("reading {}", types.join(", ")), &r.purpose);
         if r.fields.contains(crate::consent::Fields::NOTES) || r.fields.contains(crate::consent::Fields::METADATA) {
-            out.push(Risk {
-                severity: Severity::Low,
-                flag: "free-text-fields".into(),
-                message: "asks for notes or metadata (free text may hold anything)".into(),
-            });
+            out.push(risk(
+                Severity::Low,
+                "free-text-fields",
+                "asks for notes or metadata (free text may hold anything)".into(),
+            ));
         }
     }
     for w in &manifest.writes {
-        purpose_risks(&mut out, "writing", &w.purpose);
+        purpose_risks(out, "writing", &w.purpose);
     }
     if let Some(n) = &manifest.network {
-        purpose_risks(&mut out, "network", &n.purpose);
+        purpose_risks(out, "network", &n.purpose);
     }
     if let Some(s) = &manifest.storage {
-        purpose_risks(&mut out, "storage", &s.purpose);
+        purpose_risks(out, "storage", &s.purpose);
     }
-    for e in &check.errors {
-        out.push(Risk {
-            severity: Severity::High,
-            flag: "import-mismatch".into(),
-            message: e.clone(),
-        });
-    }
-    for w in &check.warnings {
-        out.push(Risk {
-            severity: Severity::Medium,
-            flag: "over-asking".into(),
-            message: w.clone(),
-        });
-    }
+}
+
+/// Risk flags of a manifest and its static check, the most severe first.
+pub fn risks(manifest: &Manifest, check: &ImportCheck, limits: &EffectiveLimits) -> Vec<Risk> {
+    let mut out = Vec::new();
+    exposure_risks(&mut out, manifest, limits);
+    wording_risks(&mut out, manifest);
+    out.extend(
+        check
+            .errors
+            .iter()
+            .map(|e| risk(Severity::High, "import-mismatch", e.clone())),
+    );
+    out.extend(
+        check
+            .warnings
+            .iter()
+            .map(|w| risk(Severity::Medium, "over-asking", w.clone())),
+    );
     out.sort_by_key(|r| std::cmp::Reverse(r.severity));
     out
 }
