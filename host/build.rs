@@ -20,21 +20,13 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-    let root = manifest_dir.parent().ok_or("host/ has no parent")?.to_path_buf();
-    let plugins = root.join("plugins");
-    wasm_workspace::rerun_if_changed(&[
-        root.join("wit"),
-        root.join("sdk"),
-        plugins.clone(),
-        manifest_dir.join("build"),
-    ]);
-    wasm_workspace::ensure_wasm_target(&plugins)?;
-    let target_dir = wasm_workspace::outer_target_dir()?.join("wasm");
-    let wasm_dir = wasm_workspace::build_workspace(&plugins, &target_dir)?;
-    let packages = target_dir.join("packages").join("plugins");
-    packages::assemble(&plugins, &wasm_dir, &packages, 1)?;
-    println!("cargo:rustc-env=HEALTHPLUG_PLUGINS_DIR={}", plugins.display());
-    println!("cargo:rustc-env=HEALTHPLUG_PLUGINS_WASM_DIR={}", wasm_dir.display());
-    println!("cargo:rustc-env=HEALTHPLUG_PLUGINS_PACKAGES_DIR={}", packages.display());
-    Ok(())
+    let root = manifest_dir.parent().ok_or("host/ has no parent")?;
+    wasm_workspace::build_and_export(&wasm_workspace::Workspace {
+        root,
+        dir: root.join("plugins"),
+        build_sources: manifest_dir.join("build"),
+        name: "plugins",
+        env: "PLUGINS",
+        depth: 1,
+    })
 }

@@ -154,3 +154,42 @@ pub fn build_workspace(workspace: &Path, target_dir: &Path) -> BuildResult<PathB
     }
     Ok(target_dir.join(WASM_TARGET).join("release"))
 }
+
+/// What a build script builds: a wasm workspace under the repository
+/// root, the build-script sources it also depends on, the name of its
+/// packages folder, its environment prefix and its manifests' depth.
+pub struct Workspace<'a> {
+    /// The repository root.
+    pub root: &'a Path,
+    /// The workspace to build (`plugins/`, `tests/fixtures/`).
+    pub dir: PathBuf,
+    /// Where these shared build sources live (`host/build`).
+    pub build_sources: PathBuf,
+    /// `target/wasm/packages/<name>`.
+    pub name: &'a str,
+    /// `HEALTHPLUG_<ENV>_DIR`, `_WASM_DIR`, `_PACKAGES_DIR`.
+    pub env: &'a str,
+    /// How deep the manifests sit below `dir`.
+    pub depth: usize,
+}
+
+/// Builds `w` for wasm, assembles its installable packages, and tells the
+/// crate where the workspace, the `.wasm` files and the packages are.
+pub fn build_and_export(w: &Workspace<'_>) -> BuildResult<()> {
+    rerun_if_changed(&[
+        w.root.join("wit"),
+        w.root.join("sdk"),
+        w.dir.clone(),
+        w.build_sources.clone(),
+    ]);
+    ensure_wasm_target(&w.dir)?;
+    let target_dir = outer_target_dir()?.join("wasm");
+    let wasm_dir = build_workspace(&w.dir, &target_dir)?;
+    let packages = target_dir.join("packages").join(w.name);
+    crate::packages::assemble(&w.dir, &wasm_dir, &packages, w.depth)?;
+    let env = w.env;
+    println!("cargo:rustc-env=HEALTHPLUG_{env}_DIR={}", w.dir.display());
+    println!("cargo:rustc-env=HEALTHPLUG_{env}_WASM_DIR={}", wasm_dir.display());
+    println!("cargo:rustc-env=HEALTHPLUG_{env}_PACKAGES_DIR={}", packages.display());
+    Ok(())
+}

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use super::Host;
@@ -20,7 +19,8 @@ use crate::error::HostError;
 use crate::manifest::{Manifest, World};
 use crate::runtime::{CacheOutcome, EffectiveLimits, InvocationState};
 use crate::vault::{AuditEvent, AuditKind, PluginRecord, audit, plugins};
-use crate::vetting::{ImportCheck, check_imports};
+use crate::vetting::inspect;
+pub(crate) use crate::vetting::sha256_hex;
 
 /// A linked component, ready to instantiate, by world.
 pub(crate) enum WorldPre {
@@ -43,24 +43,11 @@ pub struct LoadedPlugin {
     pub(crate) pre: WorldPre,
 }
 
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 pub(crate) fn invalid(path: &Path, reason: impl Into<String>) -> HostError {
     HostError::InvalidComponent {
         path: path.display().to_string(),
         reason: reason.into(),
     }
-}
-
-/// The static capability check of a compiled component against its
-/// manifest.
-pub(crate) fn inspect(engine: &wasmtime::Engine, manifest: &Manifest, component: &Component) -> ImportCheck {
-    let ty = component.component_type();
-    let imports = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
-    let exports = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
-    check_imports(manifest, imports, exports)
 }
 
 /// The deepest message of a wasmtime error: the one that says what is wrong.

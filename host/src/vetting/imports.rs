@@ -106,3 +106,16 @@ pub fn check(manifest: &Manifest, imports: Vec<String>, exports: Vec<String>) ->
         warnings,
     }
 }
+
+/// The static capability check of a compiled component against its
+/// manifest: what it imports and exports, read from its type.
+pub fn inspect(
+    engine: &wasmtime::Engine,
+    manifest: &Manifest,
+    component: &wasmtime::component::Component,
+) -> ImportCheck {
+    let ty = component.component_type();
+    let imports = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
+    let exports = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    check(manifest, imports, exports)
+}

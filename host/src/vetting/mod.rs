@@ -9,6 +9,6 @@ pub mod source;
 
 pub use approval::{APPROVAL_FILE, Approval, ApprovalError, ReviewerKey};
 pub use diff::{Change, Widening, diff, escalations, widening};
-pub use imports::{ImportCheck, check as check_imports};
+pub use imports::{ImportCheck, check as check_imports, inspect};
 pub use report::{ReviewReport, Risk, Severity, review};
-pub use source::{MAX_COMPONENT_BYTES, PluginSource, read_plugin};
+pub use source::{MAX_COMPONENT_BYTES, PluginSource, read_plugin, sha256_hex};

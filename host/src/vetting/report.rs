@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::Approval;
-use super::imports::{ImportCheck, check};
-use super::source::{PluginSource, read_plugin};
+use super::imports::{ImportCheck, inspect};
+use super::source::{PluginSource, read_plugin, sha256_hex};
 use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::registry::Category;
@@ -71,10 +70,6 @@ pub struct ApprovalStatus {
     /// Whether it matches this component and manifest (signature checked,
     /// trust not).
     pub matches: Result<(), String>,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// Words that make a purpose too vague to consent to.
@@ -263,12 +258,7 @@ pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result
         path: component_path.display().to_string(),
         reason: format!("not a valid WebAssembly component: {}", e.root_cause()),
     })?;
-    let ty = component.component_type();
-    let check = check(
-        &manifest,
-        ty.imports(engine).map(|(n, _)| n.to_string()).collect(),
-        ty.exports(engine).map(|(n, _)| n.to_string()).collect(),
-    );
+    let check = inspect(engine, &manifest, &component);
     let component_sha256 = sha256_hex(&bytes);
     let manifest_sha256 = sha256_hex(source.as_bytes());
     let approval = approval_text.map(|text| match Approval::parse(&text) {

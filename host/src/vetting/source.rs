@@ -176,6 +176,12 @@ pub fn read_plugin(path: &Path) -> Result<PluginSource, HostError> {
     })
 }
 
+/// The lowercase hex sha256 of `bytes` (component and manifest digests).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
