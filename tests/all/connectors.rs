@@ -173,3 +173,35 @@ fn a_bad_csv_row_is_counted_and_the_rest_imported() -> anyhow::Result<()> {
     assert_eq!(energy[1].start, "2021-05-02T19:30:00Z");
     Ok(())
 }
+
+/// A track point written as an empty element (`<trkpt …/>`, a position
+/// with nothing inside) is a point of the route like any other: it counts
+/// and adds its leg to the distance, and the next point opens afresh.
+#[test]
+fn a_self_closing_track_point_is_part_of_the_route() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let gpx = file(
+        dir.path(),
+        "run.gpx",
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><trk><type>running</type><trkseg>"#,
+            r#"<trkpt lat="47.6000" lon="-122.3000"><time>2021-06-01T07:00:00Z</time></trkpt>"#,
+            r#"<trkpt lat="47.6100" lon="-122.3000"/>"#,
+            r#"<trkpt lat="47.6000" lon="-122.3000"><time>2021-06-01T07:10:00Z</time></trkpt>"#,
+            "</trkseg></trk></gpx>\n",
+        ),
+    )?;
+    let home = home_with("gpx", "workout,heart-rate")?;
+    let report = home.host.import("ann", "gpx", &gpx, &json!({}))?;
+    assert_eq!(report.records_read, 4, "three points and the track: {report:?}");
+    let workouts = home.host.records("ann", &types_of("workout"))?;
+    assert_eq!(workouts.len(), 1);
+    let meta = workouts[0].metadata.clone().unwrap();
+    assert_eq!(meta["points"], 3, "{meta}");
+    let distance = meta["distance_m"].as_f64().unwrap();
+    assert!(
+        (distance - 2_223.9).abs() < 5.0,
+        "there and back over 0.01° of latitude: {distance}"
+    );
+    Ok(())
+}

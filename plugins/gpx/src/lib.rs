@@ -40,7 +40,12 @@ impl Connector for Gpx {
                     break;
                 }
                 Ok(Event::Eof) => break,
-                Ok(Event::Start(e)) | Ok(Event::Empty(e)) => import.open(&e, line),
+                Ok(Event::Start(e)) => import.open(&e, line),
+                // `<trkpt …/>`: opened and complete at once.
+                Ok(Event::Empty(e)) => {
+                    import.open(&e, line);
+                    import.close(local(e.name().as_ref()))?;
+                }
                 Ok(Event::Text(t)) => import.text(&t),
                 Ok(Event::End(e)) => import.close(local(e.name().as_ref()))?,
                 Ok(_) => {}
