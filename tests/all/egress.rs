@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use healthplug_host::consent::PlatformPolicy;
+use healthplug_host::network::NetworkPolicy;
 use healthplug_host::platform::{GrantRequest, InstallOptions};
 use healthplug_tests::https::TestServer;
 use healthplug_tests::{TestHome, example_dir, fixture_dir, fixture_wasm, types_of};
@@ -23,13 +23,15 @@ fn net_home(server: Option<&TestServer>, names: &[(&str, &str)]) -> anyhow::Resu
         .iter()
         .map(|(h, ip)| Ok((h.to_string(), vec![ip.parse()?])))
         .collect::<anyhow::Result<_>>()?;
-    let mut policy = PlatformPolicy::default();
-    policy.network.resolver_for_tests = Some(Arc::new(move |host: &str, _port: u16| map.get(host).cloned()));
+    let mut network = NetworkPolicy {
+        resolver_for_tests: Some(Arc::new(move |host: &str, _port: u16| map.get(host).cloned())),
+        ..NetworkPolicy::default()
+    };
     if let Some(s) = server {
-        policy.network.allow_loopback_for_tests = true;
-        policy.network.extra_roots_for_tests = vec![s.ca_der.clone()];
+        network.allow_loopback_for_tests = true;
+        network.extra_roots_for_tests = vec![s.ca_der.clone()];
     }
-    TestHome::with_policy(policy)
+    TestHome::with_network(network)
 }
 
 /// Installs the netprobe fixture with its allowlist on `port`.

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use healthplug_host::Host;
 use healthplug_host::consent::PlatformPolicy;
+use healthplug_host::network::NetworkPolicy;
 use healthplug_host::platform::{GrantRequest, InstallOptions, InvokeOutcome};
 use healthplug_host::registry::{DataType, parse_type_list};
 use healthplug_host::runtime::{Runtime, RuntimeConfig};
@@ -63,6 +64,14 @@ impl TestHome {
     /// A fresh home with `policy`.
     pub fn with_policy(policy: PlatformPolicy) -> anyhow::Result<TestHome> {
         TestHome::with_runtime(shared_runtime(), policy)
+    }
+
+    /// A fresh home whose plugins' egress follows `network` (a test's
+    /// resolver, loopback, roots).
+    pub fn with_network(network: NetworkPolicy) -> anyhow::Result<TestHome> {
+        let dir = tempfile::Builder::new().prefix("healthplug-test-").tempdir()?;
+        let host = Host::open_with(dir.path(), shared_runtime(), PlatformPolicy::default())?.with_network(network);
+        Ok(TestHome { host, dir })
     }
 
     /// A fresh home on its own runtime (pool size, fuel, ... of its own).

@@ -198,14 +198,7 @@ mod tests {
             granted_ms: 0,
             revoked_ms: None,
         };
-        GrantSet::compute(
-            &[request],
-            &[grant],
-            &PlatformPolicy {
-                max_history_days: None,
-                ..PlatformPolicy::default()
-            },
-        )
+        GrantSet::compute(&[request], &[grant], &PlatformPolicy { max_history_days: None })
     }
 
     fn p(

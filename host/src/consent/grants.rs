@@ -59,20 +59,18 @@ pub struct UserGrant {
     pub revoked_ms: Option<i64>,
 }
 
-/// Limits the platform puts on every plugin, whatever users grant.
+/// Limits the platform puts on every plugin's data access, whatever
+/// users grant. (Egress caps are the network layer's `NetworkPolicy`.)
 #[derive(Clone, Debug)]
 pub struct PlatformPolicy {
     /// No plugin sees further back than this many days.
     pub max_history_days: Option<u32>,
-    /// Egress caps (and test-only switches no manifest can set).
-    pub network: crate::network::NetworkPolicy,
 }
 
 impl Default for PlatformPolicy {
     fn default() -> PlatformPolicy {
         PlatformPolicy {
             max_history_days: Some(3650),
-            network: crate::network::NetworkPolicy::default(),
         }
     }
 }
@@ -376,7 +374,6 @@ mod tests {
         g.granularity = Granularity::Hourly;
         let policy = PlatformPolicy {
             max_history_days: Some(10),
-            ..PlatformPolicy::default()
         };
         let set = GrantSet::compute(&[request("steps")], &[g], &policy);
         let eff = set.check_read(ty("steps"), NOW, Granularity::Daily).unwrap();

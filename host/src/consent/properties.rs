@@ -65,7 +65,7 @@ proptest! {
         policy_days in days(),
         now in 0i64..4_000_000_000_000,
     ) {
-        let policy = PlatformPolicy { max_history_days: policy_days, ..PlatformPolicy::default() };
+        let policy = PlatformPolicy { max_history_days: policy_days };
         let set = GrantSet::compute(&requests, &grants, &policy);
         for ty in DataType::all() {
             // Later rows for the same type replace earlier ones.

@@ -26,6 +26,7 @@ use components::ComponentStore;
 
 use crate::consent::PlatformPolicy;
 use crate::error::HostError;
+use crate::network::NetworkPolicy;
 use crate::runtime::{ComponentCache, Runtime, RuntimeConfig};
 use crate::vault::{UserRecord, Vault};
 
@@ -79,6 +80,7 @@ pub struct Host {
     cache: ComponentCache,
     components: ComponentStore,
     policy: PlatformPolicy,
+    network: NetworkPolicy,
     allow_dev: bool,
     loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
 }
@@ -101,9 +103,17 @@ impl Host {
             cache,
             components,
             policy,
+            network: NetworkPolicy::default(),
             allow_dev: dev_allowed_by_env(),
             loaded: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Uses `network` for every plugin's egress (caps, and the test-only
+    /// switches no manifest can set); the default otherwise.
+    pub fn with_network(mut self, network: NetworkPolicy) -> Host {
+        self.network = network;
+        self
     }
 
     /// Allows or forbids `--dev` installs (the default comes from

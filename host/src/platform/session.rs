@@ -89,7 +89,7 @@ impl Host {
     pub(crate) fn call_state(&self, plugin: &LoadedPlugin, user: Option<UserSession>) -> CallState {
         let egress = match (&plugin.manifest.network, &user) {
             (Some(net), Some(session)) => {
-                let policy = &self.policy.network;
+                let policy = &self.network;
                 let grant = EgressGrant {
                     origins: net.allow.clone(),
                     max_requests: net.max_requests.unwrap_or(policy.max_requests).min(policy.max_requests),
