@@ -127,17 +127,17 @@ pub fn from_wit_granularity(g: wit::Granularity) -> Granularity {
     }
 }
 
-/// The kebab-case name of a WIT denial reason.
-pub fn wit_denial_reason_id(reason: wit::DenialReason) -> &'static str {
+/// A WIT denial reason as the host's (whose `id()` is its one name).
+pub fn from_wit_denial_reason(reason: wit::DenialReason) -> DenialReason {
     match reason {
-        wit::DenialReason::NotRequested => "not-requested",
-        wit::DenialReason::NotGranted => "not-granted",
-        wit::DenialReason::Revoked => "revoked",
-        wit::DenialReason::Expired => "expired",
-        wit::DenialReason::AggregatesOnly => "aggregates-only",
-        wit::DenialReason::GranularityTooFine => "granularity-too-fine",
-        wit::DenialReason::WriteNotGranted => "write-not-granted",
-        wit::DenialReason::FieldNotGranted => "field-not-granted",
+        wit::DenialReason::NotRequested => DenialReason::NotRequested,
+        wit::DenialReason::NotGranted => DenialReason::NotGranted,
+        wit::DenialReason::Revoked => DenialReason::Revoked,
+        wit::DenialReason::Expired => DenialReason::Expired,
+        wit::DenialReason::AggregatesOnly => DenialReason::AggregatesOnly,
+        wit::DenialReason::GranularityTooFine => DenialReason::GranularityTooFine,
+        wit::DenialReason::WriteNotGranted => DenialReason::WriteNotGranted,
+        wit::DenialReason::FieldNotGranted => DenialReason::FieldNotGranted,
     }
 }
 
@@ -157,4 +157,36 @@ pub fn to_wit_denial(d: Denial) -> wit::Error {
         data_type: to_wit_type(d.data_type),
         reason,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_denial_reason_crosses_the_boundary_and_back_with_its_one_name() {
+        let all = [
+            DenialReason::NotRequested,
+            DenialReason::NotGranted,
+            DenialReason::Revoked,
+            DenialReason::Expired,
+            DenialReason::AggregatesOnly,
+            DenialReason::GranularityTooFine,
+            DenialReason::WriteNotGranted,
+            DenialReason::FieldNotGranted,
+        ];
+        let steps = DataType::from_id("steps").unwrap();
+        for reason in all {
+            let wit::Error::NotGranted(d) = to_wit_denial(Denial {
+                data_type: steps,
+                reason,
+            }) else {
+                panic!("{reason:?} did not become a denial");
+            };
+            assert_eq!(from_wit_denial_reason(d.reason), reason);
+            assert_eq!(from_wit_type(d.data_type), steps);
+        }
+        let names: std::collections::HashSet<&str> = all.iter().map(|r| r.id()).collect();
+        assert_eq!(names.len(), all.len());
+    }
 }

@@ -26,7 +26,7 @@ use crate::bindings::healthplug::plugin::{
 use crate::manifest::{Manifest, World};
 use crate::runtime::InvocationState;
 
-pub use convert::{from_wit_type, to_wit_type, wit_denial_reason_id};
+pub use convert::{from_wit_denial_reason, from_wit_type, to_wit_type};
 pub use paging::Cursor;
 pub use source::SourceFile;
 pub use wasi_clocks::{CoarseMonotonicClock, CoarseWallClock};

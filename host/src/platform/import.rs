@@ -100,7 +100,7 @@ fn describe(e: &IngestError, user: &str, connector: &str) -> (String, Option<Str
         IngestError::ReadFailed(m) => (format!("reading the input failed: {m}"), None),
         IngestError::WriteFailed(WitError::NotGranted(d)) => {
             let ty = crate::capabilities::from_wit_type(d.data_type);
-            let reason = crate::capabilities::wit_denial_reason_id(d.reason);
+            let reason = crate::capabilities::from_wit_denial_reason(d.reason).id();
             (
                 format!("writing {ty} was refused ({reason})"),
                 Some(format!(
