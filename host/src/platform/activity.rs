@@ -164,13 +164,24 @@ impl Host {
         Ok(out)
     }
 
-    /// What each plugin read of `user`'s data in the period of `filter`.
-    pub fn read_summary(&self, user: &str, filter: &ActivityFilter) -> Result<Vec<ReadSummary>, HostError> {
+    /// The entries of [`Host::activity`] and what each plugin read in the
+    /// whole period of `filter` (its limit cuts the entries only), from
+    /// one read of the log.
+    pub fn activity_with_summary(
+        &self,
+        user: &str,
+        filter: &ActivityFilter,
+    ) -> Result<(Vec<ActivityEntry>, Vec<ReadSummary>), HostError> {
         let all = ActivityFilter {
             limit: None,
             ..filter.clone()
         };
-        Ok(summarize(&self.activity(user, &all)?))
+        let mut entries = self.activity(user, &all)?;
+        let summary = summarize(&entries);
+        if let Some(limit) = filter.limit {
+            entries.truncate(limit);
+        }
+        Ok((entries, summary))
     }
 
     /// The samples held for `user`, counted per type and origin.

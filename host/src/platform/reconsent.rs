@@ -14,7 +14,7 @@ use super::{GrantRequest, Host};
 use crate::error::HostError;
 use crate::registry::DataType;
 use crate::vault::{AuditEvent, AuditKind, audit, consents};
-use crate::vetting::{Widening, widening};
+use crate::vetting::{Widening, escalations, widening};
 
 /// What answering a re-consent changed.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
@@ -80,7 +80,10 @@ impl Host {
     /// Keeps `user`'s earlier grants to `plugin` and stops asking for what
     /// its upgrade added. Refused when nothing is pending.
     pub fn decline_reconsent(&self, user: &str, plugin: &str) -> Result<(), HostError> {
-        if self.pending_widening(user, plugin)?.is_empty() && self.pending_reconsent(user, plugin)?.is_empty() {
+        // Every widening is also an escalation, so escalations alone say
+        // whether anything is pending.
+        let pending = self.consented_and_installed(user, plugin)?;
+        if pending.is_none_or(|(old, new)| escalations(&old, &new).is_empty()) {
             return Err(HostError::Consent(format!(
                 "`{plugin}` asks for nothing new; there is nothing to decline"
             )));

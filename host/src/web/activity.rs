@@ -15,10 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::pages::{not_signed_in, page_error, render};
-use super::view::{field_label, line};
+use super::view::{field_label, line, type_words};
 use super::{Flash, WebState, access, blocking, session};
 use crate::platform::{ActivityEntry, ActivityFilter, ReadSummary};
-use crate::registry::DataType;
 
 /// The most entries a page lists (the newest).
 const PAGE_LIMIT: usize = 500;
@@ -91,12 +90,7 @@ struct ActivityPage {
 }
 
 fn type_name(id: Option<&str>) -> String {
-    id.map(|id| {
-        DataType::from_id(id)
-            .map(|t| t.info().name.to_string())
-            .unwrap_or_else(|| line(id))
-    })
-    .unwrap_or_else(|| "data".into())
+    id.map_or_else(|| "data".into(), type_words)
 }
 
 fn fields_text(fields: Option<&str>) -> String {
@@ -174,8 +168,7 @@ type Loaded = (Vec<ActivityEntry>, Vec<ReadSummary>, Vec<(String, String)>);
 
 async fn load(state: &WebState, handle: String, filter: ActivityFilter) -> Result<Loaded, super::WebError> {
     blocking(state, move |host| {
-        let entries = host.activity(&handle, &filter)?;
-        let summary = host.read_summary(&handle, &filter)?;
+        let (entries, summary) = host.activity_with_summary(&handle, &filter)?;
         let plugins = host.plugins()?.into_iter().map(|p| (p.id, p.name)).collect();
         Ok((entries, summary, plugins))
     })

@@ -11,10 +11,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::pages::{MessagePage, checked_post, not_signed_in, page_error, render};
-use super::view::line;
+use super::view::{line, type_words};
 use super::{Flash, WebError, WebState, access, blocking, form, session};
 use crate::platform::{HoldingCount, WebSession};
-use crate::registry::DataType;
 
 /// One row of the holdings table.
 pub struct HoldingRow {
@@ -47,7 +46,7 @@ fn holding_row(h: &HoldingCount) -> HoldingRow {
     let day = |t: &str| t.get(..10).unwrap_or(t).to_string();
     let (first, last) = (day(&h.first), day(&h.last));
     HoldingRow {
-        data: DataType::from_id(&h.data_type).map_or_else(|| line(&h.data_type), |t| t.info().name.to_string()),
+        data: type_words(&h.data_type),
         origin: line(&h.origin),
         samples: h.samples,
         period: if first == last {

@@ -12,28 +12,21 @@ use super::pages::{checked_post, done, page_error, refused};
 use super::view::{asked_text, line};
 use super::{WebError, WebState, blocking};
 use crate::error::HostError;
-use crate::manifest::Manifest;
 use crate::platform::Host;
+use crate::vetting::{escalations, widening};
 
 /// What `plugin` asks of `handle` beyond what they agreed to: plain
-/// sentences, and the technical changes.
-pub fn pending(
-    host: &Host,
-    handle: &str,
-    plugin: &str,
-    manifest: &Manifest,
-) -> Result<(Vec<String>, Vec<String>), HostError> {
-    let details: Vec<String> = host
-        .pending_reconsent(handle, plugin)?
-        .into_iter()
-        .filter(|c| c.escalation)
-        .map(|c| line(&c.what))
-        .collect();
+/// sentences, and the technical changes (one read of both manifests).
+pub fn pending(host: &Host, handle: &str, plugin: &str) -> Result<(Vec<String>, Vec<String>), HostError> {
+    let Some((old, new)) = host.consented_and_installed(handle, plugin)? else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let details: Vec<String> = escalations(&old, &new).into_iter().map(|c| line(&c.what)).collect();
     if details.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let widened = host.pending_widening(handle, plugin)?;
-    let requests = manifest.type_requests();
+    let widened = widening(&old, &new);
+    let requests = new.type_requests();
     let mut plain: Vec<String> = widened
         .types
         .iter()

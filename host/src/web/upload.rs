@@ -17,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::data::data_refused;
 use super::pages::{MessagePage, not_signed_in, page_error, render};
-use super::view::line;
+use super::view::{line, type_words};
 use super::{Flash, WebError, WebState, blocking, csrf, session};
 use crate::platform::{ImportReport, WebSession};
 
@@ -50,8 +50,6 @@ struct ImportedPage {
 }
 
 fn report_page(session: &WebSession, report: &ImportReport) -> ImportedPage {
-    let name =
-        |id: &str| crate::registry::DataType::from_id(id).map_or_else(|| line(id), |t| t.info().name.to_string());
     ImportedPage {
         title: "Import done".into(),
         user: Some(session.user.handle.clone()),
@@ -67,7 +65,7 @@ fn report_page(session: &WebSession, report: &ImportReport) -> ImportedPage {
             .imported
             .iter()
             .map(|c| CountRow {
-                what: name(&c.data_type),
+                what: type_words(&c.data_type),
                 count: c.count.to_string(),
             })
             .collect(),

@@ -12,6 +12,7 @@ use crate::consent::{Fields, Granularity, TypeRequest, UserGrant};
 use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::platform::{CapabilityView, ConsentView, Host};
+use crate::registry::DataType;
 use crate::text::sanitize_line;
 use crate::vault::PluginRecord;
 
@@ -112,6 +113,12 @@ pub struct PluginView {
 
 pub(super) fn line(text: &str) -> String {
     sanitize_line(text).into_owned()
+}
+
+/// A data type id in plain words ("Heart rate"); an id the registry does
+/// not know is shown sanitised as it is.
+pub fn type_words(id: &str) -> String {
+    DataType::from_id(id).map_or_else(|| line(id), |t| t.info().name.to_string())
 }
 
 /// A field in plain words.
@@ -315,7 +322,7 @@ fn plugin_view(
             granted: granted_origins.contains(&o.to_string()),
         })
         .collect();
-    let (pending, pending_details) = super::reconsent::pending(host, handle, &record.id, &manifest)?;
+    let (pending, pending_details) = super::reconsent::pending(host, handle, &record.id)?;
     Ok(Some(PluginView {
         network_granted: cap("network").is_some(),
         granted_any: types.iter().any(|t| t.active) || cap("storage").is_some() || cap("network").is_some(),
