@@ -68,7 +68,7 @@ fn spawn(mode: &str, home: &Path) -> anyhow::Result<Child> {
 
 fn staged(home: &Path) -> u64 {
     rusqlite::Connection::open(home.join("vault.db"))
-        .and_then(|c| c.query_row("SELECT COUNT(*) FROM staged_samples", [], |r| r.get::<_, i64>(0)))
+        .and_then(|c| c.query_row("SELECT COUNT(*) FROM staged_chunks", [], |r| r.get::<_, i64>(0)))
         .map(|n| u64::try_from(n).unwrap_or(0))
         .unwrap_or(0)
 }
@@ -109,7 +109,7 @@ fn killed_mid_write(mode: &str, home: &Path) -> anyhow::Result<()> {
     assert_eq!(steps, vec![BEFORE], "a sample of the interrupted run is visible");
     let report = host.verify_audit()?;
     assert!(report.ok(), "{report:?}");
-    println!("| kill -9 during {mode} | {staged_at_kill} staged samples discarded on restart; audit verifies |");
+    println!("| kill -9 during {mode} | {staged_at_kill} staged chunks discarded on restart; audit verifies |");
     Ok(())
 }
 

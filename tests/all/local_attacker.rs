@@ -153,8 +153,8 @@ fn user_ids_are_never_reused() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A raw `samples` row: type, start, end, digest, sealed payload.
-type SampleRow = (i64, i64, i64, Vec<u8>, Vec<u8>);
+/// A raw `sample_chunks` row: type, day, sealed chunk.
+type ChunkRow = (i64, i64, Vec<u8>);
 
 #[test]
 fn an_erased_user_readded_cannot_read_the_old_data() -> anyhow::Result<()> {
@@ -165,20 +165,21 @@ fn an_erased_user_readded_cannot_read_the_old_data() -> anyhow::Result<()> {
     // Another host on the same home has alice's key cached.
     let other = Host::open_with(home.path(), shared_runtime(), Default::default())?;
     assert_eq!(other.records("alice", &[])?.len(), 1);
-    let old: Vec<SampleRow> = {
+    let old: Vec<ChunkRow> = {
         let conn = db(home.path())?;
-        let mut stmt = conn.prepare("SELECT data_type, start_ms, end_ms, digest, payload FROM samples")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        let mut stmt = conn.prepare("SELECT data_type, day, payload FROM sample_chunks")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?
     };
+    assert_eq!(old.len(), 1);
     home.host.erase("alice")?;
     let (alice, _) = home.host.ensure_user("alice")?;
     // The attacker puts the old rows back under the new user.
     let conn = db(home.path())?;
-    for (data_type, start, end, digest, payload) in &old {
+    for (data_type, day, payload) in &old {
         conn.execute(
-            "INSERT INTO samples (user_id, data_type, start_ms, end_ms, digest, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![alice.id, data_type, start, end, digest, payload],
+            "INSERT INTO sample_chunks (user_id, data_type, day, payload) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![alice.id, data_type, day, payload],
         )?;
     }
     for host in [&home.host, &other] {
@@ -199,7 +200,7 @@ fn erase_says_so_when_the_write_ahead_log_keeps_the_data() -> anyhow::Result<()>
     // A reader holding an old snapshot keeps the checkpoint from finishing.
     let mut reader = db(home.path())?;
     let snapshot = reader.transaction()?;
-    let n: i64 = snapshot.query_row("SELECT COUNT(*) FROM samples", [], |r| r.get(0))?;
+    let n: i64 = snapshot.query_row("SELECT COUNT(*) FROM sample_chunks", [], |r| r.get(0))?;
     assert_eq!(n, 1);
     let e = home
         .host

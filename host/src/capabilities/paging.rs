@@ -1,67 +1,66 @@
 //! Pages of raw samples for plugin queries, by keyset: each page starts
-//! strictly after the last entry of the one before, found through the
-//! index, so a page costs the same wherever it starts and nothing before
-//! it is read or unsealed again.
+//! strictly after the last sample of the one before, its first day found
+//! through the vault's plaintext (user, type, day) index, so a page costs
+//! the same wherever it starts and opens only the day chunks it reads.
 //!
-//! Two orders (see `plan.rs`): by (start, type, id) when the plugin sees
+//! Two orders (see `plan.rs`): by (start, type, digest) when the plugin sees
 //! time; by (local day, type, digest) when it does not, so the position of
 //! a sample within its day carries no time information. A plugin holds
 //! cursors only as opaque numbers handed out by the host (an index into the
 //! invocation's list of positions), never the position itself.
 
+use std::cmp::Ordering;
+
 use anyhow::Result;
-use rusqlite::Connection;
 
 use super::plan::{Order, Plan, TypeRange};
 use crate::consent::{Calendar, Granularity};
+use crate::registry::DataType;
 pub use crate::vault::Cursor;
-use crate::vault::sample_read::{SampleKey, first_start, keys_after, keys_by_digest};
+use crate::vault::StoredSample;
+use crate::vault::chunk::Digest;
+use crate::vault::sample_read::{DayReader, days_of};
 
 /// The host ran out of time for this invocation while serving a host call.
 #[derive(Clone, Copy, Debug, thiserror::Error)]
 #[error("the invocation's deadline passed during a host call")]
 pub(crate) struct DeadlinePassed;
 
-/// One page of index entries.
+/// One page of samples (with the fields the plan delivers).
 pub(crate) struct Page {
-    /// The entries, in delivery order.
-    pub rows: Vec<SampleKey>,
-    /// More entries follow.
+    /// The samples, in delivery order.
+    pub rows: Vec<StoredSample>,
+    /// More samples follow.
     pub more: bool,
 }
 
 /// What a page is read with.
 pub(crate) struct PageSource<'a> {
-    /// A vault connection.
-    pub conn: &'a Connection,
-    /// The user.
-    pub user_id: i64,
+    /// The user's chunks, decoded with the columns the plan delivers.
+    pub days: &'a DayReader<'a>,
     /// Their calendar (for days).
     pub calendar: &'a Calendar,
     /// Fails with [`DeadlinePassed`] once the invocation is out of time.
     pub check_deadline: &'a dyn Fn() -> Result<()>,
-    /// Read the sealed payloads with the entries (a field beyond time is
-    /// delivered), saving a query per returned sample.
-    pub payload: bool,
 }
 
 /// The cursor after `row` in `order`.
-pub(crate) fn cursor_after(row: &SampleKey, order: Order, calendar: &Calendar) -> Cursor {
+pub(crate) fn cursor_after(row: &StoredSample, order: Order, calendar: &Calendar) -> Cursor {
     match order {
         Order::Timed => Cursor::Timed {
             start_ms: row.start_ms,
             type_code: row.data_type.code(),
-            id: row.id,
+            digest: row.digest,
         },
         Order::ByDay => Cursor::ByDay {
             day_ms: calendar.floor(row.start_ms, Granularity::Daily),
             type_code: row.data_type.code(),
-            digest: row.digest.clone(),
+            digest: row.digest,
         },
     }
 }
 
-/// The next page of `plan` after `after`, at most `limit` entries.
+/// The next page of `plan` after `after`, at most `limit` samples.
 pub(crate) fn page(src: &PageSource<'_>, plan: &Plan, limit: usize, after: Option<&Cursor>) -> Result<Page> {
     let mut ranges: Vec<TypeRange> = plan.ranges.iter().filter(|r| !r.is_empty()).copied().collect();
     ranges.sort_by_key(|r| r.data_type.code());
@@ -71,97 +70,149 @@ pub(crate) fn page(src: &PageSource<'_>, plan: &Plan, limit: usize, after: Optio
     }
 }
 
-fn finish(mut rows: Vec<SampleKey>, limit: usize) -> Page {
+fn finish(mut rows: Vec<StoredSample>, limit: usize) -> Page {
     let more = rows.len() > limit;
     rows.truncate(limit);
     Page { rows, more }
 }
 
-/// How many index entries one type reads at a time while merging.
-const CHUNK: usize = 1024;
+/// Where a type's samples resume in (start, digest) order: strictly after
+/// `start` and `tie` at that start.
+#[derive(Clone, Copy)]
+enum Tie {
+    /// Every sample at `start` is included.
+    Before,
+    /// Samples at `start` with a greater digest are included.
+    After(Digest),
+    /// No sample at `start` is included.
+    AfterAll,
+}
 
-/// One type's entries in (start, id) order, read a chunk at a time.
+fn resumes(s: &StoredSample, (start, tie): (i64, Tie)) -> bool {
+    match s.start_ms.cmp(&start) {
+        Ordering::Greater => true,
+        Ordering::Less => false,
+        Ordering::Equal => match tie {
+            Tie::Before => true,
+            Tie::After(d) => s.digest > d,
+            Tie::AfterAll => false,
+        },
+    }
+}
+
+/// One type's samples in (start, digest) order, read a day chunk at a time.
 struct TypeStream {
     range: TypeRange,
-    bound: (i64, i64),
-    buffer: std::collections::VecDeque<SampleKey>,
-    exhausted: bool,
+    bound: (i64, Tie),
+    next_day: i64,
+    buffer: std::collections::VecDeque<StoredSample>,
 }
 
 impl TypeStream {
-    /// The next entry, reading another chunk when the buffer runs dry.
-    fn next(&mut self, src: &PageSource<'_>) -> Result<Option<SampleKey>> {
-        if self.buffer.is_empty() && !self.exhausted {
+    /// The next sample, opening the next day's chunk when the buffer runs dry.
+    fn next(&mut self, src: &PageSource<'_>) -> Result<Option<StoredSample>> {
+        let r = self.range;
+        let last_day = days_of((r.start_ms, r.end_ms)).1;
+        while self.buffer.is_empty() {
             (src.check_deadline)()?;
-            let r = self.range;
-            let chunk = keys_after(
-                src.conn,
-                src.user_id,
-                r.data_type,
-                (r.start_ms, r.end_ms),
-                self.bound,
-                (CHUNK, src.payload),
-            )?;
-            self.exhausted = chunk.len() < CHUNK;
-            if let Some(last) = chunk.last() {
-                self.bound = (last.start_ms, last.id);
-            }
-            self.buffer.extend(chunk);
+            let Some(day) = src.days.next_day(r.data_type, (self.next_day, last_day))? else {
+                break;
+            };
+            let rows = src.days.day(r.data_type, day)?;
+            let wanted =
+                |s: &&StoredSample| s.start_ms >= r.start_ms && s.start_ms < r.end_ms && resumes(s, self.bound);
+            self.buffer.extend(rows.iter().filter(wanted).cloned());
+            self.next_day = day + 1;
         }
         Ok(self.buffer.pop_front())
     }
 }
 
-/// Merges the types' entries by (start, type, id), holding at most a chunk
-/// per type and the page itself: a query over every type costs no more
-/// memory than the page it returns.
+/// Merges the types' samples by (start, type, digest), holding at most a
+/// day chunk per type and the page itself.
 fn timed(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option<&Cursor>) -> Result<Page> {
     use std::cmp::Reverse;
     let mut streams = Vec::with_capacity(ranges.len());
     for r in ranges {
         let code = r.data_type.code();
-        // The exclusive lower bound in (start, id) for this type, so that
-        // (start, type, id) is strictly after the cursor.
+        // Where this type resumes so that (start, type, digest) is
+        // strictly after the cursor.
         let bound = match after {
-            None => (i64::MIN, i64::MIN),
+            None => (i64::MIN, Tie::Before),
             Some(Cursor::Timed {
                 start_ms,
                 type_code,
-                id,
+                digest,
             }) => match code.cmp(type_code) {
-                std::cmp::Ordering::Less => (*start_ms, i64::MAX),
-                std::cmp::Ordering::Equal => (*start_ms, *id),
-                std::cmp::Ordering::Greater => (*start_ms, i64::MIN),
+                Ordering::Less => (*start_ms, Tie::AfterAll),
+                Ordering::Equal => (*start_ms, Tie::After(*digest)),
+                Ordering::Greater => (*start_ms, Tie::Before),
             },
             Some(Cursor::ByDay { .. }) => anyhow::bail!("cursor of another query"),
         };
+        let first_day = days_of((r.start_ms.max(bound.0), r.end_ms)).0;
         streams.push(TypeStream {
             range: *r,
             bound,
+            next_day: first_day,
             buffer: std::collections::VecDeque::new(),
-            exhausted: false,
         });
     }
+    let key = |s: &StoredSample| (s.start_ms, s.data_type.code(), s.digest);
     let mut heap = std::collections::BinaryHeap::new();
     for (i, stream) in streams.iter_mut().enumerate() {
-        if let Some(k) = stream.next(src)? {
-            heap.push(Reverse(((k.start_ms, k.data_type.code(), k.id), i, k)));
+        if let Some(s) = stream.next(src)? {
+            heap.push(Reverse((key(&s), i, Keyed(s))));
         }
     }
     let need = limit.saturating_add(1);
     let mut rows = Vec::new();
     while rows.len() < need {
-        let Some(Reverse((_, i, key))) = heap.pop() else {
+        let Some(Reverse((_, i, Keyed(s)))) = heap.pop() else {
             break;
         };
-        rows.push(key);
+        rows.push(s);
         if let Some(stream) = streams.get_mut(i)
-            && let Some(k) = stream.next(src)?
+            && let Some(s) = stream.next(src)?
         {
-            heap.push(Reverse(((k.start_ms, k.data_type.code(), k.id), i, k)));
+            heap.push(Reverse((key(&s), i, Keyed(s))));
         }
     }
     Ok(finish(rows, limit))
+}
+
+/// A sample carried through the merge heap, ordered by the key beside it
+/// only (every key is distinct: type and digest identify a sample).
+struct Keyed(StoredSample);
+
+impl PartialEq for Keyed {
+    fn eq(&self, _: &Keyed) -> bool {
+        true
+    }
+}
+impl Eq for Keyed {}
+impl PartialOrd for Keyed {
+    fn partial_cmp(&self, other: &Keyed) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Keyed {
+    fn cmp(&self, _: &Keyed) -> Ordering {
+        Ordering::Equal
+    }
+}
+
+/// The first sample start of `ty` in `[from, end)`.
+fn first_start(src: &PageSource<'_>, ty: DataType, (from, end): (i64, i64)) -> Result<Option<i64>> {
+    let (mut day, last) = days_of((from, end));
+    while let Some(d) = src.days.next_day(ty, (day, last))? {
+        let rows = src.days.day(ty, d)?;
+        if let Some(s) = rows.iter().find(|s| s.start_ms >= from && s.start_ms < end) {
+            return Ok(Some(s.start_ms));
+        }
+        day = d + 1;
+    }
+    Ok(None)
 }
 
 /// The first local day at or after `from` holding a sample of any range.
@@ -170,12 +221,35 @@ fn next_day(src: &PageSource<'_>, ranges: &[TypeRange], from: i64) -> Result<Opt
     for r in ranges {
         let start = r.start_ms.max(from);
         if start < r.end_ms
-            && let Some(t) = first_start(src.conn, src.user_id, r.data_type, (start, r.end_ms))?
+            && let Some(t) = first_start(src, r.data_type, (start, r.end_ms))?
         {
             first = Some(first.map_or(t, |f| f.min(t)));
         }
     }
     Ok(first.map(|t| src.calendar.floor(t, Granularity::Daily)))
+}
+
+/// The samples of `ty` starting in `window` (within one local day) whose
+/// digest is after `after`, in digest order, at most `want`.
+fn by_digest(
+    src: &PageSource<'_>,
+    ty: DataType,
+    window: (i64, i64),
+    after: Option<&Digest>,
+    want: usize,
+) -> Result<Vec<StoredSample>> {
+    let (mut day, last) = days_of(window);
+    let mut out = Vec::new();
+    while let Some(d) = src.days.next_day(ty, (day, last))? {
+        let rows = src.days.day(ty, d)?;
+        let wanted =
+            |s: &&StoredSample| s.start_ms >= window.0 && s.start_ms < window.1 && after.is_none_or(|a| s.digest > *a);
+        out.extend(rows.iter().filter(wanted).cloned());
+        day = d + 1;
+    }
+    out.sort_by_key(|s| s.digest);
+    out.truncate(want);
+    Ok(out)
 }
 
 fn by_day(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option<&Cursor>) -> Result<Page> {
@@ -185,7 +259,7 @@ fn by_day(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Optio
             day_ms,
             type_code,
             digest,
-        }) => Some((*day_ms, *type_code, digest.as_slice())),
+        }) => Some((*day_ms, *type_code, digest)),
         Some(Cursor::Timed { .. }) => anyhow::bail!("cursor of another query"),
     };
     let need = limit.saturating_add(1);
@@ -199,24 +273,17 @@ fn by_day(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Optio
         let day_end = src.calendar.next(day, Granularity::Daily);
         for r in ranges {
             let code = r.data_type.code();
-            let after_digest: &[u8] = match cursor {
+            let after_digest = match cursor {
                 Some((c_day, c_code, _)) if (day, code) < (c_day, c_code) => continue,
-                Some((c_day, c_code, digest)) if (day, code) == (c_day, c_code) => digest,
-                _ => &[],
+                Some((c_day, c_code, digest)) if (day, code) == (c_day, c_code) => Some(digest),
+                _ => None,
             };
             let window = (r.start_ms.max(day), r.end_ms.min(day_end));
             if window.0 >= window.1 {
                 continue;
             }
             let want = need - rows.len();
-            rows.extend(keys_by_digest(
-                src.conn,
-                src.user_id,
-                r.data_type,
-                window,
-                after_digest,
-                (want, src.payload),
-            )?);
+            rows.extend(by_digest(src, r.data_type, window, after_digest, want)?);
             if rows.len() >= need {
                 break;
             }

@@ -1,12 +1,14 @@
 //! Serving `health-data.query` and `health-data.aggregate`: plan (consent),
-//! read (keyset pages of index entries, then only the page unsealed; or a
-//! streamed scan for aggregates), audit, deliver.
+//! read (keyset pages over sealed day chunks, decoding only the columns
+//! delivered; or a streamed scan for aggregates), audit, deliver.
 //!
-//! Host work is bounded whatever a plugin asks: every unsealed sample is
-//! counted against the invocation's `decrypts` limit (past it, the call is
-//! refused with `limit-exceeded` before anything is opened), and long reads
-//! check the invocation's deadline as they go, ending the invocation with
-//! the `timeout` limit when it passes.
+//! Host work is bounded whatever a plugin asks: every sample delivered
+//! beyond its time, and every sample an aggregate covers, is counted
+//! against the invocation's `decrypts` limit (past it, the call is refused
+//! with `limit-exceeded` and nothing is delivered; an aggregate is refused
+//! before its values are decoded), and long reads check the invocation's
+//! deadline as they go, ending the invocation with the `timeout` limit
+//! when it passes.
 
 use std::time::Instant;
 
@@ -17,8 +19,8 @@ use crate::bindings::healthplug::plugin::types::{self as wit, SampleBatch};
 use crate::consent::{BucketWalker, Calendar, Fields, Granularity};
 use crate::registry::DataType;
 use crate::runtime::{InvocationState, LimitKind, UserSession};
-use crate::vault::StoredSample;
-use crate::vault::sample_read::{self, RangeQuery, SampleKey};
+use crate::vault::chunk::Columns;
+use crate::vault::sample_read::{self, DayReader, RangeQuery};
 
 use super::columns::{Aggregator, aggregate_batch, sample_batch};
 use super::convert::{from_wit_fields, from_wit_granularity};
@@ -138,17 +140,21 @@ impl InvocationState {
             }
             Ok(())
         };
+        let cols = columns(plan.fields);
+        let days = DayReader::new(&conn, session.user.id, &session.key, cols);
         let src = PageSource {
-            conn: &conn,
-            user_id: session.user.id,
+            days: &days,
             calendar: &session.calendar,
             check_deadline: &check,
-            payload: plan.needs_payload(),
         };
         let found = page(&src, &plan, limit, after.as_ref()).map_err(vault_error)?;
-        let rows = self.unseal_page(&conn, &session, &plan, &found.rows)?;
+        if plan.needs_payload() {
+            self.take_decrypts(found.rows.len() as u64)?;
+        }
+        let rows = found.rows;
         // Back to the pool before the audit write takes one: a call never
         // holds two connections (a pool of N would deadlock at N calls).
+        drop(days);
         drop(conn);
         let counts: Vec<(DataType, u64)> = plan
             .ranges
@@ -160,7 +166,7 @@ impl InvocationState {
                 )
             })
             .collect();
-        let next = match (found.more, found.rows.last()) {
+        let next = match (found.more, rows.last()) {
             (true, Some(last)) => {
                 self.call
                     .cursors
@@ -171,48 +177,6 @@ impl InvocationState {
         };
         self.delivered(&plan, &counts, "query")?;
         Ok(sample_batch(&rows, plan.fields, &session.calendar, (next != 0, next)))
-    }
-
-    /// Unseals the page's payloads (only when a field beyond time is
-    /// delivered), counting each against the budget first.
-    fn unseal_page(
-        &mut self,
-        conn: &rusqlite::Connection,
-        session: &UserSession,
-        plan: &Plan,
-        keys: &[SampleKey],
-    ) -> Result<Vec<StoredSample>, ReadError> {
-        let unseal = plan.needs_payload();
-        if unseal {
-            self.take_decrypts(keys.len() as u64)?;
-        }
-        let mut rows = Vec::with_capacity(keys.len());
-        for (i, k) in keys.iter().enumerate() {
-            if i as u64 % DEADLINE_STRIDE == DEADLINE_STRIDE - 1 && Instant::now() >= self.deadline {
-                return Err(ReadError::Deadline);
-            }
-            let payload = if unseal {
-                let fetched;
-                let sealed = match &k.sealed {
-                    Some(sealed) => sealed,
-                    None => {
-                        fetched = sample_read::sealed_payload(conn, session.user.id, k.id).map_err(vault_error)?;
-                        &fetched
-                    }
-                };
-                Some(sample_read::unseal(&session.key, session.user.id, k, sealed).map_err(vault_error)?)
-            } else {
-                None
-            };
-            rows.push(StoredSample {
-                id: k.id,
-                data_type: k.data_type,
-                start_ms: k.start_ms,
-                end_ms: k.end_ms,
-                payload,
-            });
-        }
-        Ok(rows)
     }
 
     fn read_aggregates(&mut self, q: AggregateQuery) -> Result<AggregateBatch, ReadError> {
@@ -232,7 +196,8 @@ impl InvocationState {
             .map_err(|e| ReadError::Refused(unavailable(&e)))?;
         let mut total = 0u64;
         for range in plan.ranges.iter().filter(|r| !r.is_empty()) {
-            let n = sample_read::count(&conn, session.user.id, range.data_type, (range.start_ms, range.end_ms));
+            let span = (range.start_ms, range.end_ms);
+            let n = sample_read::count(&conn, session.user.id, &session.key, range.data_type, span);
             total = total.saturating_add(n.map_err(vault_error)?);
         }
         self.take_decrypts(total)?;
@@ -247,7 +212,7 @@ impl InvocationState {
                 start_ms: range.start_ms,
                 end_ms: range.end_ms,
                 limit: usize::MAX,
-                unseal: true,
+                cols: Columns::VALUE,
             };
             let mut seen = 0u64;
             let scanned = sample_read::scan(&conn, session.user.id, &session.key, query, |s| {
@@ -267,4 +232,23 @@ impl InvocationState {
         self.delivered(&plan, &counts, &format!("aggregate {}", bucket.id()))?;
         Ok(aggregate_batch(aggregator.buckets(), &session.calendar))
     }
+}
+
+/// The chunk columns a read decodes for the fields it delivers: the rest
+/// are never decoded.
+fn columns(fields: Fields) -> Columns {
+    let mut cols = Columns::INDEX;
+    for (field, more) in [
+        (Fields::VALUE, Columns::VALUE),
+        (Fields::UNIT, Columns::UNIT),
+        (Fields::SOURCE_NAME, Columns::SOURCE),
+        (Fields::DEVICE, Columns::DEVICE),
+        (Fields::METADATA, Columns::METADATA),
+        (Fields::NOTES, Columns::NOTES),
+    ] {
+        if fields.contains(field) {
+            cols = cols.with(more);
+        }
+    }
+    cols
 }

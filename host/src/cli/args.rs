@@ -110,6 +110,10 @@ pub enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// Bring the home's vault to the current format (vault v1's per-sample
+    /// rows into v2's sealed day chunks) and say what moved. Opening a home
+    /// does the same; this only says so.
+    Migrate,
     /// Erase a user: destroy their key and delete everything about them.
     Erase {
         /// The user.

@@ -340,3 +340,19 @@ pub(super) fn erase(host: &Host, user: &str, json: bool) -> CliResult {
     );
     Ok(())
 }
+
+pub(super) fn migrate(host: &Host, json: bool) -> CliResult {
+    let report = host.vault().migrated();
+    if json {
+        let value = serde_json::json!({ "format": 2, "migrated": report });
+        return Ok(print_json(&value)?);
+    }
+    match report {
+        Some(r) => println!(
+            "vault migrated to v2 (sealed day chunks): {} samples into {} chunks, {} uncommitted staged samples dropped",
+            r.samples, r.chunks, r.staged_dropped
+        ),
+        None => println!("vault is already v2 (sealed day chunks): nothing to migrate"),
+    }
+    Ok(())
+}

@@ -159,6 +159,7 @@ fn run(cli: Cli) -> CliResult {
         Command::LoginLink { user, expires, base } => tokens::login_link(&host, &user, &expires, base.as_deref(), json),
         Command::Audit { user, verify } => data::audit(&host, user.as_deref(), verify, json),
         Command::Erase { user } => data::erase(&host, &user, json),
+        Command::Migrate => data::migrate(&host, json),
         Command::Trust(cmd) => review::trust(&host, cmd, json),
         Command::Demo | Command::Types { .. } | Command::Review(_) | Command::Serve(_) | Command::Mcp { .. } => Ok(()),
     }

@@ -17,7 +17,7 @@ use crate::registry::DataType;
 use crate::runtime::{CallState, PluginIdentity, StorageState, UserSession};
 use crate::vault::UserRecord;
 use crate::vault::{
-    AuditEvent, AuditKind, audit, capabilities as capability_rows, consents, samples, storage as storage_rows,
+    AuditEvent, AuditKind, audit, capabilities as capability_rows, chunks, consents, storage as storage_rows,
 };
 
 /// Why the user no longer grants what `call` is about to commit, read from
@@ -168,7 +168,7 @@ impl Host {
         }
         if !success {
             let conn = self.vault.conn()?;
-            samples::discard_staged(&conn, &call.invocation)?;
+            chunks::discard_staged(&conn, &call.invocation)?;
             return Ok(Vec::new());
         }
         let requests = plugin.manifest.type_requests();
@@ -176,7 +176,7 @@ impl Host {
             // Re-checked inside the commit: a revoke that landed while the
             // invocation ran is never undone by its commit.
             if let Some(reason) = revoked_since(tx, call)? {
-                samples::discard_staged(tx, &call.invocation)?;
+                chunks::discard_staged(tx, &call.invocation)?;
                 let event = AuditEvent::new(AuditKind::Write)
                     .user(user_ref)
                     .plugin(&plugin.record.id, &plugin.record.component_sha256)
@@ -185,7 +185,10 @@ impl Host {
                 audit::append(tx, self.vault.keys(), &event)?;
                 return Ok(Vec::new());
             }
-            let committed = samples::commit_staged(tx, &call.invocation)?;
+            let committed = match &call.user {
+                Some(session) => chunks::commit_staged(tx, &call.invocation, session.user.id, &session.key)?,
+                None => Vec::new(),
+            };
             for (ty, count) in &committed {
                 let mut event = AuditEvent::new(AuditKind::Write)
                     .user(user_ref)

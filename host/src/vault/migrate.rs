@@ -3,7 +3,8 @@
 //! ways that would subvert it (planted triggers or views, a wrong master
 //! key, a schema record rewound to trigger the upgrade again).
 //!
-//! Upgrading from schema 1 or 2 to 3: the `users` table is rebuilt with
+//! Upgrading from schema 3 (vault v1) to 4 moves the samples into sealed
+//! day chunks (`migrate_v2.rs`). Upgrading from schema 1 or 2 to 3: the `users` table is rebuilt with
 //! `AUTOINCREMENT` (every column copied as it is, whatever columns it has),
 //! the `mac` columns are added, and every security-relevant row then gets
 //! its MAC once. Rows written before the upgrade are trusted as they are:
@@ -18,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::rowmac;
-use super::{AuditEvent, AuditKind, STALE_STAGED_MS, Vault, audit, consents, home, now_ms, samples, schema};
+use super::{AuditEvent, AuditKind, STALE_STAGED_MS, Vault, audit, chunks, consents, home, migrate_v2, now_ms, schema};
 
 /// Pre-creates `vault.db` readable by the owner only (SQLite gives the
 /// `-wal` and `-shm` files the database's mode), and tightens the files of
@@ -44,8 +45,9 @@ pub(super) fn private_db_files(db: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Creates or upgrades the schema and checks the master key.
-pub(super) fn run(vault: &Vault, check: &str) -> Result<()> {
+/// Creates or upgrades the schema and checks the master key; says what a
+/// v1 to v2 migration moved, if one ran.
+pub(super) fn run(vault: &Vault, check: &str) -> Result<Option<migrate_v2::MigrationReport>> {
     rebuild_users(&vault.home().join("vault.db"))?;
     let mut conn = vault.conn()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -65,10 +67,10 @@ pub(super) fn run(vault: &Vault, check: &str) -> Result<()> {
     // Writes of invocations that never finished (the process died): they
     // were never visible; drop them.
     tx.execute(
-        "DELETE FROM staged_samples WHERE staged_ms < ?1",
+        "DELETE FROM staged_chunks WHERE staged_ms < ?1",
         params![now_ms() - STALE_STAGED_MS],
     )?;
-    samples::purge_orphaned_staged(&tx)?;
+    chunks::purge_orphaned_staged(&tx)?;
     let meta = |key: &str| -> Result<Option<String>> {
         Ok(tx
             .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0))
@@ -98,16 +100,26 @@ pub(super) fn run(vault: &Vault, check: &str) -> Result<()> {
         None if stored_check.is_none() => consents::seed_counter(&tx)?,
         None => bail!("the vault's schema record is missing: it was deleted outside healthplug"),
         Some(v) if v == schema::SCHEMA_VERSION => {}
+        Some("3") => {}
         Some(v @ ("1" | "2")) => upgrade(&tx, vault, v, &premacked)?,
         Some(v) => bail!("the vault has schema version {v}, which this healthplug does not know (a newer release?)"),
     }
+    let migrated = if stored_schema.as_deref().is_some_and(|v| v != schema::SCHEMA_VERSION) {
+        migrate_v2::run(&tx, vault)?
+    } else if migrate_v2::has_table(&tx, "samples")? {
+        bail!(
+            "the vault (format v2) holds a v1 `samples` table, which it never creates: it was planted outside healthplug"
+        );
+    } else {
+        None
+    };
     tx.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)",
         params![schema::SCHEMA_VERSION],
     )?;
     vault.anchor_head(&tx, before.as_ref())?;
     tx.commit()?;
-    Ok(())
+    Ok(migrated)
 }
 
 /// Refuses triggers and views: healthplug creates none, and one planted in

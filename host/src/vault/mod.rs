@@ -8,10 +8,13 @@
 mod anchor;
 pub mod audit;
 pub(crate) mod capabilities;
+pub(crate) mod chunk;
+pub(crate) mod chunks;
 pub(crate) mod consents;
 mod home;
 mod keys;
 mod migrate;
+mod migrate_v2;
 pub(crate) mod plugins;
 mod rowmac;
 pub(crate) mod sample_read;
@@ -35,6 +38,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 pub use audit::{AuditEntry, AuditEvent, AuditKind, VerifyReport};
 pub use capabilities::{Capability, CapabilityGrant};
 pub use keys::{MASTER_KEY_ENV, SecretKey, write_private_file};
+pub use migrate_v2::MigrationReport;
 pub use plugins::PluginRecord;
 pub use rowmac::IntegrityError;
 pub use sample_read::Cursor;
@@ -80,6 +84,7 @@ struct VaultInner {
     pool: r2d2::Pool<SqliteConnectionManager>,
     keys: DerivedKeys,
     user_keys: Mutex<HashMap<i64, users::CachedKey>>,
+    migrated: Mutex<Option<MigrationReport>>,
 }
 
 /// The vault of one healthplug home directory. Cheap to clone.
@@ -144,10 +149,19 @@ impl Vault {
                 pool,
                 keys,
                 user_keys: Mutex::new(HashMap::new()),
+                migrated: Mutex::new(None),
             }),
         };
-        migrate::run(&vault, &check)?;
+        let migrated = migrate::run(&vault, &check)?;
+        if let Ok(mut slot) = vault.inner.migrated.lock() {
+            *slot = migrated;
+        }
         Ok(vault)
+    }
+
+    /// What opening this vault migrated from v1 to v2, if it did.
+    pub fn migrated(&self) -> Option<MigrationReport> {
+        self.inner.migrated.lock().ok().and_then(|m| *m)
     }
 
     /// A connection from the pool.

@@ -1,15 +1,20 @@
-//! Reading samples back: whole ranges unsealed (records, aggregates), and
-//! the read behind paged plugin queries: index entries (type, time,
-//! digest, and the sealed payload when a field beyond time is wanted) to
-//! order and page, of which only the returned page is unsealed, so a
-//! plugin paging through a large history makes the host decrypt only what
-//! it returns.
+//! Reading samples back from sealed day chunks: whole ranges (records,
+//! aggregates) streamed a day at a time, and the reader behind paged
+//! plugin queries, which finds the next day holding a chunk through the
+//! plaintext (user, type, day) index, opens each chunk once per page and
+//! decodes only the columns delivered.
 
-use anyhow::{Context, Result};
-use rusqlite::{Connection, params};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
 
+use anyhow::Result;
+use rusqlite::Connection;
+
+use super::chunk::{Columns, DAY_MS, Digest, day_of};
+use super::chunks;
 use super::keys::SecretKey;
-use super::samples::{SamplePayload, StoredSample, aad};
+use super::samples::StoredSample;
 use crate::registry::DataType;
 
 /// A range query over one type.
@@ -19,23 +24,28 @@ pub(crate) struct RangeQuery {
     pub start_ms: i64,
     pub end_ms: i64,
     pub limit: usize,
-    pub unseal: bool,
+    /// The columns to decode (`Columns::INDEX`: time only, no payload).
+    pub cols: Columns,
 }
 
-fn limit_param(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
+/// The UTC days a range `[start, end)` touches (empty when `start >= end`).
+pub(crate) fn days_of((start, end): (i64, i64)) -> (i64, i64) {
+    (day_of(start), day_of(end.saturating_sub(1)))
 }
 
-/// Opens one sealed payload.
-pub(crate) fn unseal(key: &SecretKey, user_id: i64, entry: &SampleKey, sealed: &[u8]) -> Result<SamplePayload> {
-    let plain = key
-        .open(sealed, &aad(user_id, entry.data_type, entry.start_ms, entry.end_ms))
-        .with_context(|| format!("unsealing sample {}", entry.id))?;
-    postcard::from_bytes::<SamplePayload>(&plain).with_context(|| format!("decoding sample {}", entry.id))
+fn stored(ty: DataType, cols: Columns, e: super::chunk::Entry) -> StoredSample {
+    StoredSample {
+        data_type: ty,
+        start_ms: e.start_ms,
+        end_ms: e.end_ms,
+        digest: e.digest,
+        payload: cols.beyond_index().then_some(e.payload),
+    }
 }
 
 /// Calls `each` with the samples of one type starting in `[start, end)`,
-/// oldest first, at most `limit`; `each` returns `false` to stop early.
+/// in (start, digest) order, at most `limit`; `each` returns `false` to
+/// stop early. One chunk is open at a time.
 pub(crate) fn scan(
     conn: &Connection,
     user_id: i64,
@@ -43,48 +53,29 @@ pub(crate) fn scan(
     q: RangeQuery,
     mut each: impl FnMut(StoredSample) -> Result<bool>,
 ) -> Result<()> {
-    let sql = if q.unseal {
-        "SELECT id, start_ms, end_ms, payload FROM samples
-         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
-         ORDER BY start_ms, id LIMIT ?5"
-    } else {
-        "SELECT id, start_ms, end_ms FROM samples
-         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
-         ORDER BY start_ms, id LIMIT ?5"
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let code = i64::from(q.data_type.code());
-    let mut rows = stmt.query(params![user_id, code, q.start_ms, q.end_ms, limit_param(q.limit)])?;
-    while let Some(row) = rows.next()? {
-        let entry = SampleKey {
-            id: row.get(0)?,
-            data_type: q.data_type,
-            start_ms: row.get(1)?,
-            end_ms: row.get(2)?,
-            digest: Vec::new(),
-            sealed: None,
-        };
-        let payload = if q.unseal {
-            let sealed: Vec<u8> = row.get(3)?;
-            Some(unseal(key, user_id, &entry, &sealed)?)
-        } else {
-            None
-        };
-        let sample = StoredSample {
-            id: entry.id,
-            data_type: entry.data_type,
-            start_ms: entry.start_ms,
-            end_ms: entry.end_ms,
-            payload,
-        };
-        if !each(sample)? {
-            break;
-        }
+    if q.start_ms >= q.end_ms || q.limit == 0 {
+        return Ok(());
     }
-    Ok(())
+    let code = q.data_type.code();
+    let mut left = q.limit;
+    chunks::each_sealed(conn, user_id, code, days_of((q.start_ms, q.end_ms)), |day, sealed| {
+        for e in chunks::open(key, user_id, (code, day), sealed, q.cols)? {
+            if e.start_ms < q.start_ms || e.start_ms >= q.end_ms {
+                continue;
+            }
+            if !each(stored(q.data_type, q.cols, e))? {
+                return Ok(false);
+            }
+            left -= 1;
+            if left == 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
 }
 
-/// Samples of one type starting in `[start, end)`, oldest first.
+/// Samples of one type starting in `[start, end)`, in (start, digest) order.
 pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQuery) -> Result<Vec<StoredSample>> {
     let mut out = Vec::new();
     scan(conn, user_id, key, q, |s| {
@@ -94,19 +85,52 @@ pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQu
     Ok(out)
 }
 
-/// A position in the sample index: where a page of a plugin's query
-/// ended (the last entry delivered). Plugins never see it, only an opaque
-/// number standing for it.
+/// How many samples of one type start in `[start, end)`: chunks wholly
+/// inside the range are opened but not decoded.
+pub(crate) fn count(
+    conn: &Connection,
+    user_id: i64,
+    key: &SecretKey,
+    ty: DataType,
+    (start, end): (i64, i64),
+) -> Result<u64> {
+    if start >= end {
+        return Ok(0);
+    }
+    let code = ty.code();
+    let mut total = 0u64;
+    chunks::each_sealed(conn, user_id, code, days_of((start, end)), |day, sealed| {
+        let (lo, hi) = (
+            i128::from(day) * i128::from(DAY_MS),
+            i128::from(day + 1) * i128::from(DAY_MS),
+        );
+        let whole = lo >= i128::from(start) && hi <= i128::from(end);
+        total += if whole {
+            chunks::open_count(key, user_id, (code, day), sealed)?
+        } else {
+            let entries = chunks::open(key, user_id, (code, day), sealed, Columns::INDEX)?;
+            entries
+                .iter()
+                .filter(|e| e.start_ms >= start && e.start_ms < end)
+                .count() as u64
+        };
+        Ok(true)
+    })?;
+    Ok(total)
+}
+
+/// A position in a plugin's query: where a page ended (the last sample
+/// delivered). Plugins never see it, only an opaque number standing for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cursor {
-    /// In (start, type, id) order.
+    /// In (start, type, digest) order.
     Timed {
         /// Start of the last sample.
         start_ms: i64,
         /// Its type code.
         type_code: u8,
-        /// Its row id.
-        id: i64,
+        /// Its keyed digest.
+        digest: Digest,
     },
     /// In (local day, type, digest) order.
     ByDay {
@@ -115,121 +139,66 @@ pub enum Cursor {
         /// Its type code.
         type_code: u8,
         /// Its keyed digest.
-        digest: Vec<u8>,
+        digest: Digest,
     },
 }
 
-/// The index entry of a stored sample: what orders and pages it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct SampleKey {
-    pub id: i64,
-    pub data_type: DataType,
-    pub start_ms: i64,
-    pub end_ms: i64,
-    /// The keyed content digest (orders samples within a day when their
-    /// time is withheld: it carries no time information).
-    pub digest: Vec<u8>,
-    /// The sealed payload, when it was asked for (still sealed).
-    pub sealed: Option<Vec<u8>>,
-}
+/// Decoded chunks a page reads more than once (finding the next local day,
+/// then reading it) are kept here: the last few, whatever the range.
+const KEPT_CHUNKS: usize = 16;
 
-fn key_rows(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    ty: DataType,
-    args: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<SampleKey>> {
-    let rows = stmt.query_map(args, |r| {
-        Ok(SampleKey {
-            id: r.get(0)?,
-            data_type: ty,
-            start_ms: r.get(1)?,
-            end_ms: r.get(2)?,
-            digest: r.get(3)?,
-            sealed: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+/// A chunk's (type code, UTC day).
+type ChunkAt = (u8, i64);
 
-/// Index entries of one type in `[start, end)` ordered by (start, id) and
-/// strictly after `after` in that order, at most `limit`, with their
-/// sealed payloads when `payload`.
-pub(crate) fn keys_after(
-    conn: &Connection,
+/// Reads the chunks of one user for one page of a query, decoding the
+/// columns `cols`.
+pub(crate) struct DayReader<'a> {
+    conn: &'a Connection,
     user_id: i64,
-    ty: DataType,
-    (start, end): (i64, i64),
-    after: (i64, i64),
-    (limit, payload): (usize, bool),
-) -> Result<Vec<SampleKey>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, start_ms, end_ms, digest, CASE WHEN ?8 THEN payload END FROM samples
-         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
-           AND (start_ms > ?5 OR (start_ms = ?5 AND id > ?6))
-         ORDER BY start_ms, id LIMIT ?7",
-    )?;
-    let code = i64::from(ty.code());
-    key_rows(
-        &mut stmt,
-        ty,
-        params![user_id, code, start, end, after.0, after.1, limit_param(limit), payload],
-    )
+    key: &'a SecretKey,
+    cols: Columns,
+    kept: RefCell<VecDeque<(ChunkAt, Rc<[StoredSample]>)>>,
 }
 
-/// Index entries of one type in `[start, end)` ordered by digest and
-/// strictly after `after_digest`, at most `limit`, with their sealed
-/// payloads when `payload`.
-pub(crate) fn keys_by_digest(
-    conn: &Connection,
-    user_id: i64,
-    ty: DataType,
-    (start, end): (i64, i64),
-    after_digest: &[u8],
-    (limit, payload): (usize, bool),
-) -> Result<Vec<SampleKey>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, start_ms, end_ms, digest, CASE WHEN ?7 THEN payload END FROM samples
-         WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4 AND digest > ?5
-         ORDER BY digest LIMIT ?6",
-    )?;
-    let code = i64::from(ty.code());
-    key_rows(
-        &mut stmt,
-        ty,
-        params![user_id, code, start, end, after_digest, limit_param(limit), payload],
-    )
-}
+impl<'a> DayReader<'a> {
+    /// A reader of `user_id`'s chunks.
+    pub fn new(conn: &'a Connection, user_id: i64, key: &'a SecretKey, cols: Columns) -> DayReader<'a> {
+        DayReader {
+            conn,
+            user_id,
+            key,
+            cols,
+            kept: RefCell::new(VecDeque::new()),
+        }
+    }
 
-/// The earliest start at or after `from` (and before `end`) of one type.
-pub(crate) fn first_start(
-    conn: &Connection,
-    user_id: i64,
-    ty: DataType,
-    (from, end): (i64, i64),
-) -> Result<Option<i64>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT start_ms FROM samples WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4
-         ORDER BY start_ms LIMIT 1",
-    )?;
-    let mut rows = stmt.query(params![user_id, i64::from(ty.code()), from, end])?;
-    Ok(match rows.next()? {
-        Some(row) => Some(row.get(0)?),
-        None => None,
-    })
-}
+    /// The first UTC day in `[from, to]` holding samples of `ty` (from the
+    /// plaintext index: nothing is opened).
+    pub fn next_day(&self, ty: DataType, (from, to): (i64, i64)) -> Result<Option<i64>> {
+        if from > to {
+            return Ok(None);
+        }
+        chunks::next_day(self.conn, self.user_id, ty.code(), (from, to))
+    }
 
-/// How many samples of one type start in `[start, end)` (index only).
-pub(crate) fn count(conn: &Connection, user_id: i64, ty: DataType, (start, end): (i64, i64)) -> Result<u64> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT COUNT(*) FROM samples WHERE user_id = ?1 AND data_type = ?2 AND start_ms >= ?3 AND start_ms < ?4",
-    )?;
-    let n: i64 = stmt.query_row(params![user_id, i64::from(ty.code()), start, end], |r| r.get(0))?;
-    Ok(u64::try_from(n).unwrap_or(0))
-}
-
-/// The sealed payload of sample `id` of `user_id`.
-pub(crate) fn sealed_payload(conn: &Connection, user_id: i64, id: i64) -> Result<Vec<u8>> {
-    let mut stmt = conn.prepare_cached("SELECT payload FROM samples WHERE user_id = ?1 AND id = ?2")?;
-    stmt.query_row(params![user_id, id], |r| r.get(0))
-        .with_context(|| format!("sample {id} vanished while it was read"))
+    /// The samples of `ty` on UTC day `day`, in (start, digest) order.
+    pub fn day(&self, ty: DataType, day: i64) -> Result<Rc<[StoredSample]>> {
+        let at = (ty.code(), day);
+        if let Some((_, rows)) = self.kept.borrow().iter().find(|(k, _)| *k == at) {
+            return Ok(rows.clone());
+        }
+        let rows: Rc<[StoredSample]> = match chunks::sealed(self.conn, self.user_id, at.0, day)? {
+            Some(sealed) => chunks::open(self.key, self.user_id, at, &sealed, self.cols)?
+                .into_iter()
+                .map(|e| stored(ty, self.cols, e))
+                .collect(),
+            None => Rc::from(Vec::new()),
+        };
+        let mut kept = self.kept.borrow_mut();
+        if kept.len() == KEPT_CHUNKS {
+            kept.pop_front();
+        }
+        kept.push_back((at, rows.clone()));
+        Ok(rows)
+    }
 }

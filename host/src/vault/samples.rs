@@ -1,12 +1,14 @@
-//! Samples: type and time in plaintext for the index, everything else
-//! (value, unit, coding, source, device, metadata, notes, provenance)
-//! sealed with the user's key and bound to its row. A keyed digest of the
-//! content makes imports idempotent without revealing the content.
+//! Samples: what a sample is, and writing them. Samples are stored in
+//! sealed day chunks (`chunks.rs`, `chunk.rs`): only user, type and UTC day
+//! are plaintext. A keyed digest of the content, kept inside the chunk,
+//! makes imports idempotent without revealing the content.
 
 use anyhow::{Context, Result, bail};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+use super::chunk::{self, Entry};
+use super::chunks::{self, Groups};
 use super::keys::SecretKey;
 use super::{UserRecord, Vault, now_ms};
 use crate::registry::DataType;
@@ -138,17 +140,19 @@ pub struct Origin {
     pub digest: Option<String>,
 }
 
-/// A stored sample; `payload` is `None` when only type and time were read.
+/// A stored sample; `payload` is `None` when only type and time were read
+/// (and holds only the fields that were read otherwise).
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredSample {
-    /// Row id.
-    pub id: i64,
     /// Type.
     pub data_type: DataType,
     /// Start.
     pub start_ms: i64,
     /// End.
     pub end_ms: i64,
+    /// The keyed content digest (orders samples of equal start, and those
+    /// whose time is withheld; carries no time information).
+    pub(crate) digest: chunk::Digest,
     /// The unsealed payload.
     pub payload: Option<SamplePayload>,
 }
@@ -162,21 +166,7 @@ pub struct InsertReport {
     pub duplicates: u64,
 }
 
-impl InsertReport {
-    /// Counts one sample: stored, or skipped as already present.
-    fn count(&mut self, stored: bool) {
-        if stored {
-            self.inserted += 1;
-        } else {
-            self.duplicates += 1;
-        }
-    }
-}
-
-pub(crate) fn aad(user_id: i64, ty: DataType, start: i64, end: i64) -> Vec<u8> {
-    format!("sample:{user_id}:{}:{start}:{end}", ty.code()).into_bytes()
-}
-
+/// The keyed content digest of a sample (what dedupe compares).
 #[derive(Serialize)]
 struct DigestContent<'a> {
     ty: u8,
@@ -191,65 +181,76 @@ struct DigestContent<'a> {
     notes: &'a Option<String>,
 }
 
-/// A sample sealed and ready to store.
-struct SealedRow {
-    data_type: DataType,
-    start_ms: i64,
-    end_ms: i64,
-    digest: [u8; 32],
-    payload: Vec<u8>,
+/// The keyed digest of a sample's content: HMAC-SHA256 under the user's
+/// dedupe key, truncated to [`chunk::DIGEST_LEN`] bytes.
+pub(crate) fn digest(dedupe: &SecretKey, s: &NewSample) -> Result<chunk::Digest> {
+    let content = DigestContent {
+        ty: s.data_type.code(),
+        start: s.start_ms,
+        end: s.end_ms,
+        value: s.value.map(f64::to_bits),
+        unit: &s.unit,
+        coding: &s.coding,
+        source: &s.source_name,
+        device: &s.device,
+        metadata: &s.metadata,
+        notes: &s.notes,
+    };
+    let mac = dedupe.mac(&postcard::to_stdvec(&content).context("encoding a sample digest")?);
+    let mut out = [0u8; chunk::DIGEST_LEN];
+    out.copy_from_slice(&mac[..chunk::DIGEST_LEN]);
+    Ok(out)
 }
 
-fn seal_rows(user_id: i64, key: &SecretKey, origin: &Origin, samples: &[NewSample]) -> Result<Vec<SealedRow>> {
-    let dedupe = key.derive("sample dedupe v1");
+/// The key sample digests are computed with.
+pub(crate) fn dedupe_key(key: &SecretKey) -> SecretKey {
+    key.derive("sample dedupe v1")
+}
+
+/// Checks `samples` and groups them as chunk entries by (type, UTC day),
+/// each group in (start, digest) order without repeats; returns the groups
+/// and how many repeats within `samples` were dropped.
+fn group(key: &SecretKey, origin: &Origin, samples: &[NewSample]) -> Result<(Groups, u64)> {
+    let dedupe = dedupe_key(key);
     let written_ms = now_ms();
-    let mut rows = Vec::with_capacity(samples.len());
+    let mut groups = Groups::new();
     for s in samples {
         s.check()?;
-        let content = DigestContent {
-            ty: s.data_type.code(),
-            start: s.start_ms,
-            end: s.end_ms,
-            value: s.value.map(f64::to_bits),
-            unit: &s.unit,
-            coding: &s.coding,
-            source: &s.source_name,
-            device: &s.device,
-            metadata: &s.metadata,
-            notes: &s.notes,
-        };
-        let digest = dedupe.mac(&postcard::to_stdvec(&content).context("encoding a sample digest")?);
-        let payload = SamplePayload {
-            value: s.value,
-            unit: s.unit.clone(),
-            coding: s.coding.clone(),
-            source_name: s.source_name.clone(),
-            device: s.device.clone(),
-            metadata: s.metadata.clone(),
-            notes: s.notes.clone(),
-            provenance: Provenance {
-                origin: origin.id.clone(),
-                origin_digest: origin.digest.clone(),
-                written_ms,
-                original_value: s.original_value,
-                original_unit: s.original_unit.clone(),
-            },
-        };
-        let plain = zeroize::Zeroizing::new(postcard::to_stdvec(&payload).context("encoding a sample")?);
-        let payload = key.seal(&plain, &aad(user_id, s.data_type, s.start_ms, s.end_ms))?;
-        rows.push(SealedRow {
-            data_type: s.data_type,
+        let entry = Entry {
             start_ms: s.start_ms,
             end_ms: s.end_ms,
-            digest,
-            payload,
-        });
+            digest: digest(&dedupe, s)?,
+            payload: SamplePayload {
+                value: s.value,
+                unit: s.unit.clone(),
+                coding: s.coding.clone(),
+                source_name: s.source_name.clone(),
+                device: s.device.clone(),
+                metadata: s.metadata.clone(),
+                notes: s.notes.clone(),
+                provenance: Provenance {
+                    origin: origin.id.clone(),
+                    origin_digest: origin.digest.clone(),
+                    written_ms,
+                    original_value: s.original_value,
+                    original_unit: s.original_unit.clone(),
+                },
+            },
+        };
+        let at = (s.data_type.code(), chunk::day_of(s.start_ms));
+        groups.entry(at).or_default().push(entry);
     }
-    Ok(rows)
+    let mut repeats = 0;
+    for entries in groups.values_mut() {
+        let before = entries.len();
+        chunks::sort_dedup(entries);
+        repeats += (before - entries.len()) as u64;
+    }
+    Ok((groups, repeats))
 }
 
 /// Stores `samples` inside the caller's write transaction, skipping exact
-/// duplicates of stored samples.
+/// duplicates of stored samples (and repeats within `samples`).
 pub(crate) fn insert(
     tx: &Connection,
     user_id: i64,
@@ -257,31 +258,24 @@ pub(crate) fn insert(
     origin: &Origin,
     samples: &[NewSample],
 ) -> Result<InsertReport> {
-    let rows = seal_rows(user_id, key, origin, samples)?;
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO samples (user_id, data_type, start_ms, end_ms, digest, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut report = InsertReport::default();
-    for r in rows {
-        let n = stmt.execute(params![
-            user_id,
-            i64::from(r.data_type.code()),
-            r.start_ms,
-            r.end_ms,
-            r.digest.as_slice(),
-            r.payload
-        ])?;
-        report.count(n == 1);
+    let (groups, repeats) = group(key, origin, samples)?;
+    let mut report = InsertReport {
+        inserted: 0,
+        duplicates: repeats,
+    };
+    for (at, entries) in groups {
+        let offered = entries.len() as u64;
+        let added = chunks::merge(tx, key, user_id, at, entries)?;
+        report.inserted += added;
+        report.duplicates += offered - added;
     }
     Ok(report)
 }
 
-/// Stages `samples` for `invocation` inside the caller's write transaction.
-/// Staging never looks at what is stored (a plugin timing its writes must
-/// not learn whether a sample exists): samples already stored are skipped
-/// at commit. Only samples this invocation already staged count as
-/// duplicates here.
+/// Stages `samples` for `invocation` inside the caller's write transaction,
+/// as sealed chunks of their own. Staging never looks at what is stored (a
+/// plugin timing its writes must not learn whether a sample exists): what
+/// is already stored is skipped at commit (`chunks::commit_staged`).
 pub(crate) fn stage(
     tx: &Connection,
     invocation: &str,
@@ -289,89 +283,9 @@ pub(crate) fn stage(
     key: &SecretKey,
     origin: &Origin,
     samples: &[NewSample],
-) -> Result<InsertReport> {
-    let rows = seal_rows(user_id, key, origin, samples)?;
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO staged_samples (invocation, user_id, data_type, start_ms, end_ms, digest, payload, staged_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    let staged_ms = now_ms();
-    let mut report = InsertReport::default();
-    for r in rows {
-        let n = stmt.execute(params![
-            invocation,
-            user_id,
-            i64::from(r.data_type.code()),
-            r.start_ms,
-            r.end_ms,
-            r.digest.as_slice(),
-            r.payload,
-            staged_ms
-        ])?;
-        report.count(n == 1);
-    }
-    Ok(report)
-}
-
-/// Moves the samples staged by `invocation` into `samples`, inside the
-/// caller's write transaction; returns how many were stored per type.
-pub(crate) fn commit_staged(tx: &Connection, invocation: &str) -> Result<Vec<(DataType, u64)>> {
-    let mut types =
-        tx.prepare_cached("SELECT DISTINCT data_type FROM staged_samples WHERE invocation = ?1 ORDER BY data_type")?;
-    let codes: Vec<i64> = types
-        .query_map(params![invocation], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut out = Vec::new();
-    for code in codes {
-        let n = tx.execute(
-            "INSERT OR IGNORE INTO samples (user_id, data_type, start_ms, end_ms, digest, payload)
-             SELECT user_id, data_type, start_ms, end_ms, digest, payload FROM staged_samples
-             WHERE invocation = ?1 AND data_type = ?2 ORDER BY rowid",
-            params![invocation, code],
-        )?;
-        if let Some(ty) = u8::try_from(code).ok().and_then(DataType::from_code) {
-            out.push((ty, n as u64));
-        }
-    }
-    tx.execute("DELETE FROM staged_samples WHERE invocation = ?1", params![invocation])?;
-    Ok(out)
-}
-
-/// Whether process `pid` is running (on Linux; elsewhere every process is
-/// assumed alive and only the age rule purges).
-fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
-}
-
-/// Deletes the staged writes of invocations whose process is gone (killed
-/// in the middle of an import or invocation): they were never visible and
-/// never will be. Returns the rows deleted.
-pub(crate) fn purge_orphaned_staged(tx: &Connection) -> Result<u64> {
-    let own = std::process::id();
-    let invocations: Vec<String> = tx
-        .prepare("SELECT DISTINCT invocation FROM staged_samples")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut deleted = 0;
-    for invocation in invocations {
-        let pid = invocation.split_once('-').and_then(|(pid, _)| pid.parse::<u32>().ok());
-        if let Some(pid) = pid
-            && pid != own
-            && !process_alive(pid)
-        {
-            deleted += tx.execute("DELETE FROM staged_samples WHERE invocation = ?1", params![invocation])? as u64;
-        }
-    }
-    Ok(deleted)
-}
-
-/// Deletes what `invocation` staged (it failed).
-pub(crate) fn discard_staged(conn: &Connection, invocation: &str) -> Result<u64> {
-    Ok(conn.execute("DELETE FROM staged_samples WHERE invocation = ?1", params![invocation])? as u64)
+) -> Result<()> {
+    let (groups, _) = group(key, origin, samples)?;
+    chunks::stage(tx, invocation, user_id, key, &groups)
 }
 
 impl Vault {
@@ -402,27 +316,18 @@ impl Vault {
                     start_ms: i64::MIN,
                     end_ms: i64::MAX,
                     limit,
-                    unseal: true,
+                    cols: chunk::Columns::ALL,
                 },
             )?);
         }
         Ok(out)
     }
 
-    /// Number of samples stored for `user`, per type code.
+    /// Number of samples stored for `user`, per type (each of the user's
+    /// chunks is opened: counts are not plaintext).
     pub fn sample_counts(&self, user: &UserRecord) -> Result<Vec<(DataType, u64)>> {
+        let key = self.user_key(user.id)?;
         let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT data_type, COUNT(*) FROM samples WHERE user_id = ?1 GROUP BY data_type ORDER BY data_type",
-        )?;
-        let rows = stmt.query_map(params![user.id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (code, n) = row?;
-            if let Some(ty) = u8::try_from(code).ok().and_then(DataType::from_code) {
-                out.push((ty, u64::try_from(n).unwrap_or(0)));
-            }
-        }
-        Ok(out)
+        chunks::counts(&conn, user.id, &key)
     }
 }

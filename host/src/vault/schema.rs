@@ -1,14 +1,17 @@
-//! The vault's SQLite schema. Types and times stay in plaintext so queries
-//! can use an index; every value, identifier and free text is sealed with
-//! the user's key (see `samples.rs` and `users.rs`). Security-relevant rows
+//! The vault's SQLite schema. Samples are sealed in day chunks whose user,
+//! type and UTC day stay plaintext for the index; every time, value,
+//! identifier and free text is sealed with the user's key (see `chunks.rs`
+//! and `users.rs`). Security-relevant rows
 //! carry a `mac` (see `rowmac.rs`); upgrades are in `migrate.rs`.
 
-/// Schema version stored in `meta`. 3: row MACs, `AUTOINCREMENT` user ids,
-/// a global consent version counter, the audit head anchor file. Tables
+/// Schema version stored in `meta`. 4: vault v2, samples in sealed day
+/// chunks (`migrate_v2.rs` moves v1's per-sample rows). 3: row MACs,
+/// `AUTOINCREMENT` user ids, a global consent version counter, the audit
+/// head anchor file. Tables
 /// added since (`access_tokens`, `web_login_links`, `web_sessions`) are created by `CREATE TABLE IF NOT
 /// EXISTS` when a home of schema 3 opens, with their `mac` column: a new
 /// table has no older rows to upgrade, so the version stays 3.
-pub const SCHEMA_VERSION: &str = "3";
+pub const SCHEMA_VERSION: &str = "4";
 
 /// Columns added after version 1, for vaults created before them.
 pub const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
@@ -93,36 +96,32 @@ CREATE TABLE IF NOT EXISTS consent_versions (
     PRIMARY KEY (user_id, plugin_id)
 );
 
--- Samples: `digest` is a keyed MAC of the content (dedupe without
--- revealing it), `payload` the sealed value, unit, coding, source,
--- device, metadata, notes and provenance.
-CREATE TABLE IF NOT EXISTS samples (
+-- Samples (vault v2): one sealed chunk per user x type x UTC day holding
+-- that day's samples as columns (see chunk.rs, chunks.rs): exact times,
+-- values, digests and counts are inside the seal, only the day is not.
+CREATE TABLE IF NOT EXISTS sample_chunks (
     id        INTEGER PRIMARY KEY,
     user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     data_type INTEGER NOT NULL,
-    start_ms  INTEGER NOT NULL,
-    end_ms    INTEGER NOT NULL,
-    digest    BLOB NOT NULL,
+    day       INTEGER NOT NULL,
     payload   BLOB NOT NULL,
-    UNIQUE (user_id, digest)
+    UNIQUE (user_id, data_type, day)
 );
-CREATE INDEX IF NOT EXISTS samples_by_time ON samples (user_id, data_type, start_ms);
 
--- Samples a plugin wrote during an invocation still running: moved into
--- `samples` when it succeeds, deleted when it fails, so an invocation's
--- writes are all or nothing. Rows left by a crashed process are deleted
--- when the vault next opens (they were never visible).
-CREATE TABLE IF NOT EXISTS staged_samples (
+-- Samples a plugin wrote during an invocation still running, as sealed
+-- chunks bound to the invocation: merged into `sample_chunks` when it
+-- succeeds, deleted when it fails, so an invocation's writes are all or
+-- nothing. Rows left by a crashed process are deleted when the vault next
+-- opens (they were never visible).
+CREATE TABLE IF NOT EXISTS staged_chunks (
     invocation TEXT NOT NULL,
     user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     data_type  INTEGER NOT NULL,
-    start_ms   INTEGER NOT NULL,
-    end_ms     INTEGER NOT NULL,
-    digest     BLOB NOT NULL,
+    day        INTEGER NOT NULL,
     payload    BLOB NOT NULL,
-    staged_ms  INTEGER NOT NULL,
-    UNIQUE (invocation, user_id, digest)
+    staged_ms  INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS staged_chunks_by_invocation ON staged_chunks (invocation, data_type, day);
 
 -- Capabilities beyond data (per user x plugin): `storage`, and `network`
 -- with the origins granted (never more than the manifest lists).

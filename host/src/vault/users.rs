@@ -228,8 +228,11 @@ impl Vault {
 
     /// Erases a user: destroys their key and deletes every row about them.
     pub fn erase_user(&self, user: &UserRecord) -> Result<EraseReport> {
+        let key = self.user_key(user.id)?;
         let report = self.write(|tx| {
-            let samples = tx.execute("DELETE FROM samples WHERE user_id = ?1", params![user.id])?;
+            let samples: u64 = super::chunks::counts(tx, user.id, &key)?.iter().map(|(_, n)| n).sum();
+            tx.execute("DELETE FROM sample_chunks WHERE user_id = ?1", params![user.id])?;
+            tx.execute("DELETE FROM staged_chunks WHERE user_id = ?1", params![user.id])?;
             let consents = tx.execute("DELETE FROM consents WHERE user_id = ?1", params![user.id])?;
             tx.execute("DELETE FROM consent_versions WHERE user_id = ?1", params![user.id])?;
             tx.execute("DELETE FROM capability_grants WHERE user_id = ?1", params![user.id])?;
@@ -240,7 +243,7 @@ impl Vault {
             let storage = super::storage::delete_all(tx, user.id, None)?;
             let users = tx.execute("DELETE FROM users WHERE id = ?1", params![user.id])?;
             let report = EraseReport {
-                samples: samples as u64,
+                samples,
                 consents: consents as u64,
                 storage_entries: storage,
                 tokens: tokens as u64,
