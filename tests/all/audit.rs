@@ -170,3 +170,53 @@ fn an_intact_log_verifies() -> anyhow::Result<()> {
     assert_eq!(report.entries as usize, home.host.audit_log(None)?.len());
     Ok(())
 }
+
+#[test]
+fn concurrent_invocations_share_audit_transactions_and_keep_the_chain() -> anyhow::Result<()> {
+    use healthplug_host::vault::{AuditEvent, AuditKind};
+    let home = std::sync::Arc::new(TestHome::new()?);
+    let before = home.host.audit_log(None)?.len();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let home = home.clone();
+            std::thread::spawn(move || -> anyhow::Result<Vec<Vec<i64>>> {
+                let mut seqs = Vec::new();
+                for i in 0..40 {
+                    let events = (0..3)
+                        .map(|k| {
+                            AuditEvent::new(AuditKind::Invoke)
+                                .outcome("ok")
+                                .detail(format!("{t}:{i}:{k}"))
+                        })
+                        .collect();
+                    seqs.push(home.host.vault().audit_all(events)?);
+                }
+                Ok(seqs)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for thread in threads {
+        let seqs = thread.join().map_err(|_| anyhow::anyhow!("a writer panicked"))??;
+        for s in seqs {
+            // One call's entries are contiguous and in its order.
+            assert_eq!(s.len(), 3);
+            assert!(s[1] == s[0] + 1 && s[2] == s[1] + 1, "{s:?}");
+            all.extend(s);
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 8 * 40 * 3, "an entry was lost or given twice");
+    let log = home.host.audit_log(None)?;
+    assert_eq!(log.len(), before + 8 * 40 * 3);
+    for entry in &log[before..] {
+        let detail = entry.event.detail.clone().unwrap_or_default();
+        let k: Vec<&str> = detail.split(':').collect();
+        let at = all.binary_search(&entry.seq).is_ok();
+        assert!(at && k.len() == 3, "{detail}");
+    }
+    let report = home.host.verify_audit()?;
+    assert!(report.ok(), "{report:?}");
+    Ok(())
+}

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
+use super::rows::RowRef;
 use crate::bindings::healthplug::plugin::health_data::AggregateBatch;
 use crate::bindings::healthplug::plugin::types::{CodingColumn, SampleBatch, StringColumn};
 use crate::consent::{Calendar, Fields};
-use crate::vault::{SamplePayload, StoredSample};
 
 use super::convert::to_wit_fields;
 
@@ -54,31 +54,23 @@ impl StringColumnBuilder {
     }
 }
 
-fn payload(r: &StoredSample) -> Option<&SamplePayload> {
-    r.payload.as_ref()
-}
-
 /// Assembles a sample batch from rows (already ordered and limited),
 /// holding only the columns of `fields`; `page` is (more, next cursor).
-pub fn sample_batch(rows: &[StoredSample], fields: Fields, calendar: &Calendar, page: (bool, u64)) -> SampleBatch {
+pub fn sample_batch(rows: &[RowRef], fields: Fields, calendar: &Calendar, page: (bool, u64)) -> SampleBatch {
     let n = rows.len();
     let has = |f| fields.contains(f);
-    let type_codes = rows.iter().map(|r| r.data_type.code()).collect();
+    let type_codes = rows.iter().map(|r| r.data_type().code()).collect();
     let (start_times, end_times, utc_offsets) = if has(Fields::TIME) {
         (
-            Some(rows.iter().map(|r| r.start_ms).collect()),
-            Some(rows.iter().map(|r| r.end_ms).collect()),
-            Some(rows.iter().map(|r| calendar.offset_seconds(r.start_ms)).collect()),
+            Some(rows.iter().map(RowRef::start_ms).collect()),
+            Some(rows.iter().map(RowRef::end_ms).collect()),
+            Some(rows.iter().map(|r| calendar.offset_seconds(r.start_ms())).collect()),
         )
     } else {
         (None, None, None)
     };
-    let values = has(Fields::VALUE).then(|| {
-        rows.iter()
-            .map(|r| r.payload.as_ref().and_then(|p| p.value).unwrap_or(f64::NAN))
-            .collect()
-    });
-    let string_column = |field: Fields, get: &dyn Fn(&StoredSample) -> Option<&str>| {
+    let values = has(Fields::VALUE).then(|| rows.iter().map(|r| r.value().unwrap_or(f64::NAN)).collect());
+    let string_column = |field: Fields, get: &dyn Fn(&RowRef) -> Option<&str>| {
         has(field).then(|| {
             let mut b = StringColumnBuilder::with_capacity(n);
             for r in rows {
@@ -87,17 +79,13 @@ pub fn sample_batch(rows: &[StoredSample], fields: Fields, calendar: &Calendar, 
             b.finish()
         })
     };
-    let units = string_column(Fields::UNIT, &|r| payload(r).map(|p| p.unit.as_str()));
+    let units = string_column(Fields::UNIT, &RowRef::unit);
     let codings = has(Fields::VALUE).then(|| coding_column(rows));
-    let source_names = string_column(Fields::SOURCE_NAME, &|r| {
-        payload(r).and_then(|p| p.source_name.as_deref())
-    });
-    let origins = string_column(Fields::SOURCE_NAME, &|r| {
-        payload(r).map(|p| p.provenance.origin.as_str())
-    });
-    let devices = string_column(Fields::DEVICE, &|r| payload(r).and_then(|p| p.device.as_deref()));
-    let metadata = string_column(Fields::METADATA, &|r| payload(r).and_then(|p| p.metadata.as_deref()));
-    let notes = string_column(Fields::NOTES, &|r| payload(r).and_then(|p| p.notes.as_deref()));
+    let source_names = string_column(Fields::SOURCE_NAME, &RowRef::source_name);
+    let origins = string_column(Fields::SOURCE_NAME, &RowRef::origin);
+    let devices = string_column(Fields::DEVICE, &RowRef::device);
+    let metadata = string_column(Fields::METADATA, &RowRef::metadata);
+    let notes = string_column(Fields::NOTES, &RowRef::notes);
     SampleBatch {
         type_codes,
         start_times,
@@ -117,13 +105,13 @@ pub fn sample_batch(rows: &[StoredSample], fields: Fields, calendar: &Calendar, 
     }
 }
 
-fn coding_column(rows: &[StoredSample]) -> CodingColumn {
+fn coding_column(rows: &[RowRef]) -> CodingColumn {
     let n = rows.len();
     let mut systems = StringColumnBuilder::with_capacity(n);
     let mut codes = StringColumnBuilder::with_capacity(n);
     let mut displays = StringColumnBuilder::with_capacity(n);
     for r in rows {
-        let coding = r.payload.as_ref().and_then(|p| p.coding.as_ref());
+        let coding = r.coding();
         systems.push(coding.map(|c| c.system.as_str()));
         codes.push(coding.map(|c| c.code.as_str()));
         displays.push(coding.map(|c| c.display.as_str()));

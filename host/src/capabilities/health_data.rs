@@ -17,7 +17,7 @@ use crate::bindings::healthplug::plugin::types::{self as wit, SampleBatch, TypeG
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
 use crate::runtime::{Access, AccessOutcome, InvocationState, LimitKind};
-use crate::vault::{AuditEvent, AuditKind, Origin, audit, now_ms, samples};
+use crate::vault::{AuditEvent, AuditKind, Origin, now_ms, samples};
 
 use super::convert::{from_wit_type, to_wit_denial, to_wit_fields, to_wit_granularity, to_wit_type};
 use super::plan::{Plan, PlanError, Request, plan};
@@ -117,17 +117,10 @@ impl InvocationState {
     /// fails the host call (closed).
     fn audit_all(&self, events: Vec<AuditEvent>) -> Result<(), wit::Error> {
         let vault = &self.call.vault;
-        vault
-            .write(|tx| {
-                for e in &events {
-                    audit::append(tx, vault.keys(), e)?;
-                }
-                Ok(())
-            })
-            .map_err(|e| {
-                eprintln!("healthplug: could not write the audit log, refusing the host call: {e:#}");
-                wit::Error::Unavailable("the audit log cannot be written; nothing was delivered".into())
-            })
+        vault.audit_all(events).map(|_| ()).map_err(|e| {
+            eprintln!("healthplug: could not write the audit log, refusing the host call: {e:#}");
+            wit::Error::Unavailable("the audit log cannot be written; nothing was delivered".into())
+        })
     }
 
     /// Records and audits what is about to be delivered, per type; the

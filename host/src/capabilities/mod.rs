@@ -8,6 +8,7 @@ mod log;
 mod paging;
 pub mod plan;
 mod reading;
+mod rows;
 mod source;
 mod storage;
 mod wasi_clocks;

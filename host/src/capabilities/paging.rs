@@ -14,10 +14,10 @@ use std::cmp::Ordering;
 use anyhow::Result;
 
 use super::plan::{Order, Plan, TypeRange};
+pub(crate) use super::rows::RowRef;
 use crate::consent::{Calendar, Granularity};
 use crate::registry::DataType;
 pub use crate::vault::Cursor;
-use crate::vault::StoredSample;
 use crate::vault::chunk::Digest;
 use crate::vault::sample_read::{DayReader, days_of};
 
@@ -29,7 +29,7 @@ pub(crate) struct DeadlinePassed;
 /// One page of samples (with the fields the plan delivers).
 pub(crate) struct Page {
     /// The samples, in delivery order.
-    pub rows: Vec<StoredSample>,
+    pub rows: Vec<RowRef>,
     /// More samples follow.
     pub more: bool,
 }
@@ -45,17 +45,17 @@ pub(crate) struct PageSource<'a> {
 }
 
 /// The cursor after `row` in `order`.
-pub(crate) fn cursor_after(row: &StoredSample, order: Order, calendar: &Calendar) -> Cursor {
+pub(crate) fn cursor_after(row: &RowRef, order: Order, calendar: &Calendar) -> Cursor {
     match order {
         Order::Timed => Cursor::Timed {
-            start_ms: row.start_ms,
-            type_code: row.data_type.code(),
-            digest: row.digest,
+            start_ms: row.start_ms(),
+            type_code: row.data_type().code(),
+            digest: row.digest(),
         },
         Order::ByDay => Cursor::ByDay {
-            day_ms: calendar.floor(row.start_ms, Granularity::Daily),
-            type_code: row.data_type.code(),
-            digest: row.digest,
+            day_ms: calendar.floor(row.start_ms(), Granularity::Daily),
+            type_code: row.data_type().code(),
+            digest: row.digest(),
         },
     }
 }
@@ -70,7 +70,7 @@ pub(crate) fn page(src: &PageSource<'_>, plan: &Plan, limit: usize, after: Optio
     }
 }
 
-fn finish(mut rows: Vec<StoredSample>, limit: usize) -> Page {
+fn finish(mut rows: Vec<RowRef>, limit: usize) -> Page {
     let more = rows.len() > limit;
     rows.truncate(limit);
     Page { rows, more }
@@ -88,13 +88,13 @@ enum Tie {
     AfterAll,
 }
 
-fn resumes(s: &StoredSample, (start, tie): (i64, Tie)) -> bool {
-    match s.start_ms.cmp(&start) {
+fn resumes((s_start, s_digest): (i64, &Digest), (start, tie): (i64, Tie)) -> bool {
+    match s_start.cmp(&start) {
         Ordering::Greater => true,
         Ordering::Less => false,
         Ordering::Equal => match tie {
             Tie::Before => true,
-            Tie::After(d) => s.digest > d,
+            Tie::After(d) => *s_digest > d,
             Tie::AfterAll => false,
         },
     }
@@ -105,12 +105,12 @@ struct TypeStream {
     range: TypeRange,
     bound: (i64, Tie),
     next_day: i64,
-    buffer: std::collections::VecDeque<StoredSample>,
+    buffer: std::collections::VecDeque<RowRef>,
 }
 
 impl TypeStream {
     /// The next sample, opening the next day's chunk when the buffer runs dry.
-    fn next(&mut self, src: &PageSource<'_>) -> Result<Option<StoredSample>> {
+    fn next(&mut self, src: &PageSource<'_>) -> Result<Option<RowRef>> {
         let r = self.range;
         let last_day = days_of((r.start_ms, r.end_ms)).1;
         while self.buffer.is_empty() {
@@ -119,9 +119,11 @@ impl TypeStream {
                 break;
             };
             let rows = src.days.day(r.data_type, day)?;
-            let wanted =
-                |s: &&StoredSample| s.start_ms >= r.start_ms && s.start_ms < r.end_ms && resumes(s, self.bound);
-            self.buffer.extend(rows.iter().filter(wanted).cloned());
+            let bound = self.bound;
+            let wanted = move |start: i64, digest: &Digest| {
+                start >= r.start_ms && start < r.end_ms && resumes((start, digest), bound)
+            };
+            self.buffer.extend(RowRef::all(&rows, wanted));
             self.next_day = day + 1;
         }
         Ok(self.buffer.pop_front())
@@ -158,7 +160,7 @@ fn timed(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option
             buffer: std::collections::VecDeque::new(),
         });
     }
-    let key = |s: &StoredSample| (s.start_ms, s.data_type.code(), s.digest);
+    let key = |s: &RowRef| (s.start_ms(), s.data_type().code(), s.digest());
     let mut heap = std::collections::BinaryHeap::new();
     for (i, stream) in streams.iter_mut().enumerate() {
         if let Some(s) = stream.next(src)? {
@@ -183,7 +185,7 @@ fn timed(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option
 
 /// A sample carried through the merge heap, ordered by the key beside it
 /// only (every key is distinct: type and digest identify a sample).
-struct Keyed(StoredSample);
+struct Keyed(RowRef);
 
 impl PartialEq for Keyed {
     fn eq(&self, _: &Keyed) -> bool {
@@ -207,8 +209,8 @@ fn first_start(src: &PageSource<'_>, ty: DataType, (from, end): (i64, i64)) -> R
     let (mut day, last) = days_of((from, end));
     while let Some(d) = src.days.next_day(ty, (day, last))? {
         let rows = src.days.day(ty, d)?;
-        if let Some(s) = rows.iter().find(|s| s.start_ms >= from && s.start_ms < end) {
-            return Ok(Some(s.start_ms));
+        if let Some(start) = rows.cols.starts.iter().find(|s| **s >= from && **s < end) {
+            return Ok(Some(*start));
         }
         day = d + 1;
     }
@@ -237,17 +239,18 @@ fn by_digest(
     window: (i64, i64),
     after: Option<&Digest>,
     want: usize,
-) -> Result<Vec<StoredSample>> {
+) -> Result<Vec<RowRef>> {
     let (mut day, last) = days_of(window);
     let mut out = Vec::new();
     while let Some(d) = src.days.next_day(ty, (day, last))? {
         let rows = src.days.day(ty, d)?;
-        let wanted =
-            |s: &&StoredSample| s.start_ms >= window.0 && s.start_ms < window.1 && after.is_none_or(|a| s.digest > *a);
-        out.extend(rows.iter().filter(wanted).cloned());
+        let wanted = move |start: i64, digest: &Digest| {
+            start >= window.0 && start < window.1 && after.is_none_or(|a| digest > a)
+        };
+        out.extend(RowRef::all(&rows, wanted));
         day = d + 1;
     }
-    out.sort_by_key(|s| s.digest);
+    out.sort_by_key(RowRef::digest);
     out.truncate(want);
     Ok(out)
 }

@@ -162,7 +162,7 @@ impl InvocationState {
             .map(|r| {
                 (
                     r.data_type,
-                    rows.iter().filter(|s| s.data_type == r.data_type).count() as u64,
+                    rows.iter().filter(|s| s.data_type() == r.data_type).count() as u64,
                 )
             })
             .collect();

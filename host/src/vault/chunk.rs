@@ -102,8 +102,9 @@ struct Index {
     digests: Vec<u8>,
 }
 
+/// A column of repeated words: each distinct word once, an index per sample.
 #[derive(Serialize, Deserialize, Default)]
-struct Dictionary<T> {
+pub(crate) struct Dictionary<T> {
     words: Vec<T>,
     each: Vec<u32>,
 }
@@ -128,8 +129,9 @@ impl<T: PartialEq + Clone> Dictionary<T> {
     }
 }
 
+/// When each sample was written, and its value and unit as the source gave them.
 #[derive(Serialize, Deserialize, Default)]
-struct Written {
+pub(crate) struct Written {
     at: Vec<i64>,
     original_values: Vec<Option<f64>>,
     original_units: Vec<Option<String>>,
@@ -270,9 +272,116 @@ fn empty_payload() -> SamplePayload {
     }
 }
 
+/// A decoded chunk, as columns: the index always, the other columns only
+/// when they were asked for (empty otherwise). Every decoded column holds
+/// exactly one entry per sample (checked when decoding).
+#[derive(Default)]
+pub(crate) struct Decoded {
+    pub starts: Vec<i64>,
+    pub ends: Vec<i64>,
+    pub digests: Vec<Digest>,
+    values: Vec<Option<f64>>,
+    units: Dictionary<String>,
+    codings: Vec<Option<Coding>>,
+    sources: Vec<Option<String>>,
+    devices: Vec<Option<String>>,
+    metadata: Vec<Option<String>>,
+    notes: Vec<Option<String>>,
+    origins: Dictionary<(String, Option<String>)>,
+    written: Written,
+}
+
+impl Decoded {
+    /// How many samples.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Sample `i`'s value (`None` when absent or not decoded).
+    pub fn value(&self, i: usize) -> Option<f64> {
+        self.values.get(i).copied().flatten()
+    }
+
+    /// Sample `i`'s unit.
+    pub fn unit(&self, i: usize) -> Option<&str> {
+        self.units.get(i).ok().map(String::as_str)
+    }
+
+    /// Sample `i`'s coding.
+    pub fn coding(&self, i: usize) -> Option<&Coding> {
+        self.codings.get(i).and_then(Option::as_ref)
+    }
+
+    /// Sample `i`'s source name.
+    pub fn source_name(&self, i: usize) -> Option<&str> {
+        self.sources.get(i).and_then(|s| s.as_deref())
+    }
+
+    /// Sample `i`'s device.
+    pub fn device(&self, i: usize) -> Option<&str> {
+        self.devices.get(i).and_then(|s| s.as_deref())
+    }
+
+    /// Sample `i`'s metadata.
+    pub fn metadata(&self, i: usize) -> Option<&str> {
+        self.metadata.get(i).and_then(|s| s.as_deref())
+    }
+
+    /// Sample `i`'s notes.
+    pub fn notes(&self, i: usize) -> Option<&str> {
+        self.notes.get(i).and_then(|s| s.as_deref())
+    }
+
+    /// The plugin, connector or tool that wrote sample `i`.
+    pub fn origin(&self, i: usize) -> Option<&str> {
+        self.origins.get(i).ok().map(|(o, _)| o.as_str())
+    }
+
+    /// The samples as entries (columns not decoded left empty).
+    pub fn into_entries(self) -> Vec<Entry> {
+        let n = self.len();
+        let mut out = Vec::with_capacity(n);
+        let index = self.starts.iter().zip(&self.ends).zip(&self.digests);
+        for (i, ((start_ms, end_ms), digest)) in index.enumerate() {
+            let mut payload = empty_payload();
+            payload.value = self.value(i);
+            if let Some(unit) = self.unit(i) {
+                payload.unit = unit.to_string();
+            }
+            payload.coding = self.coding(i).cloned();
+            payload.source_name = self.source_name(i).map(str::to_string);
+            payload.device = self.device(i).map(str::to_string);
+            payload.metadata = self.metadata(i).map(str::to_string);
+            payload.notes = self.notes(i).map(str::to_string);
+            if let Ok((origin, digest)) = self.origins.get(i) {
+                payload.provenance.origin.clone_from(origin);
+                payload.provenance.origin_digest.clone_from(digest);
+            }
+            if let Some(at) = self.written.at.get(i) {
+                payload.provenance.written_ms = *at;
+                payload.provenance.original_value = self.written.original_values.get(i).copied().flatten();
+                payload.provenance.original_unit = self.written.original_units.get(i).cloned().flatten();
+            }
+            out.push(Entry {
+                start_ms: *start_ms,
+                end_ms: *end_ms,
+                digest: *digest,
+                payload,
+            });
+        }
+        out
+    }
+}
+
 /// Decodes the index of a plaintext chunk of UTC day `day` and the
-/// sections `cols` asks for.
+/// sections `cols` asks for, as entries.
 pub(crate) fn decode(day: i64, plain: &[u8], cols: Columns) -> Result<Vec<Entry>> {
+    Ok(decode_columns(day, plain, cols)?.into_entries())
+}
+
+/// Decodes the index of a plaintext chunk of UTC day `day` and the
+/// sections `cols` asks for, as columns.
+pub(crate) fn decode_columns(day: i64, plain: &[u8], cols: Columns) -> Result<Decoded> {
     let (n, s) = split(plain)?;
     let index: Index = section(s[0], "index")?;
     let (offsets, durations) = (
@@ -286,81 +395,74 @@ pub(crate) fn decode(day: i64, plain: &[u8], cols: Columns) -> Result<Vec<Entry>
         );
     }
     let day_start = day.wrapping_mul(DAY_MS);
-    let mut out = Vec::with_capacity(n);
-    for (i, (offset, duration)) in offsets.iter().zip(&durations).enumerate() {
+    let mut out = Decoded {
+        starts: Vec::with_capacity(n),
+        ends: Vec::with_capacity(n),
+        digests: Vec::with_capacity(n),
+        ..Decoded::default()
+    };
+    for (offset, duration) in offsets.iter().zip(&durations) {
         let start_ms = day_start.wrapping_add(*offset);
         let end_ms = start_ms
             .checked_add_unsigned(*duration)
             .context("a chunk's duration is out of range")?;
-        let mut digest = [0u8; DIGEST_LEN];
-        digest.copy_from_slice(&index.digests[i * DIGEST_LEN..(i + 1) * DIGEST_LEN]);
-        out.push(Entry {
-            start_ms,
-            end_ms,
-            digest,
-            payload: empty_payload(),
-        });
+        out.starts.push(start_ms);
+        out.ends.push(end_ms);
     }
-    if cols.beyond_index() {
-        decode_columns(&mut out, &s, cols)?;
+    for digest in index.digests.chunks_exact(DIGEST_LEN) {
+        let mut d = [0u8; DIGEST_LEN];
+        d.copy_from_slice(digest);
+        out.digests.push(d);
     }
+    decode_sections(&mut out, &s, cols)?;
     Ok(out)
 }
 
-fn strings(out: &mut [Entry], bytes: &[u8], name: &str, set: fn(&mut SamplePayload, Option<String>)) -> Result<()> {
-    let column: Vec<Option<String>> = sized(section(bytes, name)?, out.len(), name)?;
-    for (e, v) in out.iter_mut().zip(column) {
-        set(&mut e.payload, v);
-    }
-    Ok(())
+fn strings(bytes: &[u8], n: usize, name: &str) -> Result<Vec<Option<String>>> {
+    sized(section(bytes, name)?, n, name)
 }
 
-fn decode_columns(out: &mut [Entry], s: &[&[u8]; SECTIONS], cols: Columns) -> Result<()> {
+fn dictionary<T: for<'de> Deserialize<'de>>(bytes: &[u8], n: usize, name: &str) -> Result<Dictionary<T>> {
+    let d: Dictionary<T> = section(bytes, name)?;
+    if d.each.len() != n || d.each.iter().any(|&i| i as usize >= d.words.len()) {
+        bail!("a chunk's {name} column does not match its {n} samples");
+    }
+    Ok(d)
+}
+
+fn decode_sections(out: &mut Decoded, s: &[&[u8]; SECTIONS], cols: Columns) -> Result<()> {
     let n = out.len();
     if cols.has(1) {
-        let values: Vec<Option<f64>> = sized(section(s[1], "value")?, n, "value")?;
-        out.iter_mut().zip(values).for_each(|(e, v)| e.payload.value = v);
+        out.values = sized(section(s[1], "value")?, n, "value")?;
     }
     if cols.has(2) {
-        let units: Dictionary<String> = section(s[2], "unit")?;
-        for (i, e) in out.iter_mut().enumerate() {
-            e.payload.unit.clone_from(units.get(i)?);
-        }
+        out.units = dictionary(s[2], n, "unit")?;
     }
     if cols.has(3) {
-        let codings: Vec<Option<Coding>> = sized(section(s[3], "coding")?, n, "coding")?;
-        out.iter_mut().zip(codings).for_each(|(e, c)| e.payload.coding = c);
+        out.codings = sized(section(s[3], "coding")?, n, "coding")?;
     }
     if cols.has(4) {
-        strings(out, s[4], "source", |p, v| p.source_name = v)?;
+        out.sources = strings(s[4], n, "source")?;
     }
     if cols.has(5) {
-        strings(out, s[5], "device", |p, v| p.device = v)?;
+        out.devices = strings(s[5], n, "device")?;
     }
     if cols.has(6) {
-        strings(out, s[6], "metadata", |p, v| p.metadata = v)?;
+        out.metadata = strings(s[6], n, "metadata")?;
     }
     if cols.has(7) {
-        strings(out, s[7], "notes", |p, v| p.notes = v)?;
+        out.notes = strings(s[7], n, "notes")?;
     }
     if cols.has(8) {
-        let origins: Dictionary<(String, Option<String>)> = section(s[8], "origin")?;
-        for (i, e) in out.iter_mut().enumerate() {
-            let (origin, digest) = origins.get(i)?;
-            e.payload.provenance.origin.clone_from(origin);
-            e.payload.provenance.origin_digest.clone_from(digest);
-        }
+        out.origins = dictionary(s[8], n, "origin")?;
     }
     if cols.has(9) {
         let w: Written = section(s[9], "provenance")?;
-        let at = sized(w.at, n, "written-at")?;
-        let values = sized(w.original_values, n, "original value")?;
-        let units = sized(w.original_units, n, "original unit")?;
-        for (((e, at), v), u) in out.iter_mut().zip(at).zip(values).zip(units) {
-            e.payload.provenance.written_ms = at;
-            e.payload.provenance.original_value = v;
-            e.payload.provenance.original_unit = u;
-        }
+        out.written = Written {
+            at: sized(w.at, n, "written-at")?,
+            original_values: sized(w.original_values, n, "original value")?,
+            original_units: sized(w.original_units, n, "original unit")?,
+        };
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
-use super::chunk::{self, Columns, Entry};
+use super::chunk::{self, Columns, Decoded, Entry};
 use super::keys::SecretKey;
 use crate::registry::DataType;
 
@@ -39,18 +39,23 @@ fn seal(key: &SecretKey, aad: &[u8], day: i64, entries: &[Entry]) -> Result<Vec<
     key.seal(&plain, aad)
 }
 
-/// Opens a stored chunk and decodes the columns `cols`.
-pub(crate) fn open(
+/// Opens a stored chunk and decodes the columns `cols`, as entries.
+pub(crate) fn open(key: &SecretKey, user_id: i64, at: (u8, i64), sealed: &[u8], cols: Columns) -> Result<Vec<Entry>> {
+    Ok(open_columns(key, user_id, at, sealed, cols)?.into_entries())
+}
+
+/// Opens a stored chunk and decodes the columns `cols`, as columns.
+pub(crate) fn open_columns(
     key: &SecretKey,
     user_id: i64,
     (ty, day): (u8, i64),
     sealed: &[u8],
     cols: Columns,
-) -> Result<Vec<Entry>> {
+) -> Result<Decoded> {
     let plain = key
         .open(sealed, &aad(user_id, ty, day))
         .with_context(|| format!("unsealing the chunk of type {ty}, day {day}"))?;
-    chunk::decode(day, &plain, cols).with_context(|| format!("decoding the chunk of type {ty}, day {day}"))
+    chunk::decode_columns(day, &plain, cols).with_context(|| format!("decoding the chunk of type {ty}, day {day}"))
 }
 
 /// How many samples a stored chunk holds (opened, not decoded).

@@ -11,6 +11,7 @@ pub(crate) mod capabilities;
 pub(crate) mod chunk;
 pub(crate) mod chunks;
 pub(crate) mod consents;
+mod group_commit;
 mod home;
 mod keys;
 mod migrate;
@@ -85,6 +86,7 @@ struct VaultInner {
     keys: DerivedKeys,
     user_keys: Mutex<HashMap<i64, users::CachedKey>>,
     migrated: Mutex<Option<MigrationReport>>,
+    audit_queue: group_commit::AuditQueue,
 }
 
 /// The vault of one healthplug home directory. Cheap to clone.
@@ -150,6 +152,7 @@ impl Vault {
                 keys,
                 user_keys: Mutex::new(HashMap::new()),
                 migrated: Mutex::new(None),
+                audit_queue: group_commit::AuditQueue::default(),
             }),
         };
         let migrated = migrate::run(&vault, &check)?;
@@ -209,9 +212,13 @@ impl Vault {
         self.home().join(anchor::FILE)
     }
 
-    /// Appends one audit entry in its own transaction.
+    /// Appends one audit entry, committed (group-committed with others
+    /// written at the same time, see `group_commit.rs`) before it returns.
     pub fn audit(&self, event: &AuditEvent) -> Result<i64> {
-        self.write(|tx| audit::append(tx, self.keys(), event))
+        let seqs = self.audit_all(vec![event.clone()])?;
+        seqs.first()
+            .copied()
+            .context("the audit log returned no sequence number")
     }
 
     /// Verifies the audit log: its chain, its authenticated head, and the

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use anyhow::Result;
 use rusqlite::Connection;
 
-use super::chunk::{Columns, DAY_MS, Digest, day_of};
+use super::chunk::{Columns, DAY_MS, Decoded, Digest, day_of};
 use super::chunks;
 use super::keys::SecretKey;
 use super::samples::StoredSample;
@@ -150,6 +150,14 @@ const KEPT_CHUNKS: usize = 16;
 /// A chunk's (type code, UTC day).
 type ChunkAt = (u8, i64);
 
+/// The decoded samples of one type on one UTC day, as columns.
+pub(crate) struct DayRows {
+    /// Their type.
+    pub data_type: DataType,
+    /// Their columns, in (start, digest) order.
+    pub cols: Decoded,
+}
+
 /// Reads the chunks of one user for one page of a query, decoding the
 /// columns `cols`.
 pub(crate) struct DayReader<'a> {
@@ -157,7 +165,7 @@ pub(crate) struct DayReader<'a> {
     user_id: i64,
     key: &'a SecretKey,
     cols: Columns,
-    kept: RefCell<VecDeque<(ChunkAt, Rc<[StoredSample]>)>>,
+    kept: RefCell<VecDeque<(ChunkAt, Rc<DayRows>)>>,
 }
 
 impl<'a> DayReader<'a> {
@@ -182,18 +190,16 @@ impl<'a> DayReader<'a> {
     }
 
     /// The samples of `ty` on UTC day `day`, in (start, digest) order.
-    pub fn day(&self, ty: DataType, day: i64) -> Result<Rc<[StoredSample]>> {
+    pub fn day(&self, ty: DataType, day: i64) -> Result<Rc<DayRows>> {
         let at = (ty.code(), day);
         if let Some((_, rows)) = self.kept.borrow().iter().find(|(k, _)| *k == at) {
             return Ok(rows.clone());
         }
-        let rows: Rc<[StoredSample]> = match chunks::sealed(self.conn, self.user_id, at.0, day)? {
-            Some(sealed) => chunks::open(self.key, self.user_id, at, &sealed, self.cols)?
-                .into_iter()
-                .map(|e| stored(ty, self.cols, e))
-                .collect(),
-            None => Rc::from(Vec::new()),
+        let cols = match chunks::sealed(self.conn, self.user_id, at.0, day)? {
+            Some(sealed) => chunks::open_columns(self.key, self.user_id, at, &sealed, self.cols)?,
+            None => Decoded::default(),
         };
+        let rows = Rc::new(DayRows { data_type: ty, cols });
         let mut kept = self.kept.borrow_mut();
         if kept.len() == KEPT_CHUNKS {
             kept.pop_front();
