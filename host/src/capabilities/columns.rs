@@ -28,10 +28,20 @@ impl StringColumnBuilder {
         }
     }
 
-    /// Appends one sample's value.
+    /// Appends one sample's value. Runs of one value (a day of samples in
+    /// one unit, from one device) skip the lookup.
     pub fn push(&mut self, value: Option<&str>) {
         let index = match value {
             None | Some("") => 0,
+            Some(text)
+                if self
+                    .indices
+                    .last()
+                    .and_then(|i| self.dictionary.get(*i as usize))
+                    .is_some_and(|last| last == text) =>
+            {
+                self.indices.last().copied().unwrap_or(0)
+            }
             Some(text) => match self.lookup.get(text) {
                 Some(i) => *i,
                 None => {

@@ -160,6 +160,17 @@ fn timed(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option
             buffer: std::collections::VecDeque::new(),
         });
     }
+    let need = limit.saturating_add(1);
+    if let [stream] = streams.as_mut_slice() {
+        // One type: its own order is the page's.
+        let mut rows = Vec::new();
+        while rows.len() < need
+            && let Some(s) = stream.next(src)?
+        {
+            rows.push(s);
+        }
+        return Ok(finish(rows, limit));
+    }
     let key = |s: &RowRef| (s.start_ms(), s.data_type().code(), s.digest());
     let mut heap = std::collections::BinaryHeap::new();
     for (i, stream) in streams.iter_mut().enumerate() {
@@ -167,7 +178,6 @@ fn timed(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option
             heap.push(Reverse((key(&s), i, Keyed(s))));
         }
     }
-    let need = limit.saturating_add(1);
     let mut rows = Vec::new();
     while rows.len() < need {
         let Some(Reverse((_, i, Keyed(s)))) = heap.pop() else {
@@ -250,9 +260,12 @@ fn by_digest(
         out.extend(RowRef::all(&rows, wanted));
         day = d + 1;
     }
-    out.sort_by_key(RowRef::digest);
-    out.truncate(want);
-    Ok(out)
+    // Digests are distinct within a type: an unstable sort on the digest
+    // alone, read once per sample, is the order.
+    let mut keyed: Vec<(Digest, RowRef)> = out.into_iter().map(|r| (r.digest(), r)).collect();
+    keyed.sort_unstable_by_key(|k| k.0);
+    keyed.truncate(want);
+    Ok(keyed.into_iter().map(|(_, r)| r).collect())
 }
 
 fn by_day(src: &PageSource<'_>, ranges: &[TypeRange], limit: usize, after: Option<&Cursor>) -> Result<Page> {

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::vault::samples::Provenance;
 
 fn entry(start_ms: i64, seed: u8) -> Entry {
     Entry {
