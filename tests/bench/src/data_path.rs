@@ -189,7 +189,7 @@ pub fn delivery(report: &mut Report) -> anyhow::Result<()> {
         "healthplug end to end: vault read + decrypt + consent + deliver + sum",
         per(e2e.p50_ns),
         "ns/sample",
-        "dominated by per-sample decryption (XChaCha20-Poly1305) and SQLite",
+        "vault v2: one XChaCha20-Poly1305 open per day chunk; see PERFORMANCE.md for what bounds the rest",
     );
 
     match extism() {
