@@ -130,3 +130,47 @@ fn a_chunk_moved_to_another_user_does_not_open() -> anyhow::Result<()> {
     assert!(e.contains("unsealing the chunk"), "{e}");
     Ok(())
 }
+
+#[test]
+fn an_aggregate_flood_stops_at_the_decrypt_budget() -> anyhow::Result<()> {
+    use std::sync::Arc;
+
+    use healthplug_host::runtime::{Runtime, RuntimeConfig};
+    use healthplug_tests::{fixture_dir, now_ms};
+    use serde_json::json;
+
+    let mut config = RuntimeConfig::default();
+    config.platform.max_decrypts = 50_000;
+    let home = TestHome::with_runtime(Arc::new(Runtime::new(config)?), Default::default())?;
+    home.install(&fixture_dir("probe"))?;
+    let now = now_ms();
+    let types = ["steps", "heart-rate", "body-mass", "dietary-energy"];
+    let mut samples = Vec::new();
+    for id in types {
+        samples.extend((0..5_000).map(|i| {
+            let t = now - 10 * DAY_MS + i * 60_000;
+            NewSample::quantity(ty(id), t, t, 1.0)
+        }));
+    }
+    home.host.store_samples("alice", "test", &samples)?;
+    home.grant_with(
+        "alice",
+        "probe",
+        healthplug_host::platform::GrantRequest {
+            types: healthplug_tests::types_of(&types.join(",")),
+            granularity: Some(healthplug_host::consent::Granularity::Hourly),
+            ..Default::default()
+        },
+    )?;
+    let (out, outcome) = home.invoke_json(
+        "alice",
+        "probe",
+        "flood",
+        json!({ "iterations": 10_000, "aggregates": true, "types": types }),
+    )?;
+    // Each aggregate covers 20,000 samples: the budget allows two.
+    assert_eq!(out["ok"], 2, "{out}");
+    assert_eq!(out["error"]["kind"], "limit-exceeded", "{out}");
+    assert_eq!(outcome.host_calls, 3, "stopped at the budget");
+    Ok(())
+}

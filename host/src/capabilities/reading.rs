@@ -31,6 +31,11 @@ use super::plan::Plan;
 /// How often (in rows) a long read checks the deadline.
 const DEADLINE_STRIDE: u64 = 1024;
 
+/// An aggregate reached the invocation's decrypt budget mid-scan.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error("the invocation's decrypt budget ran out during an aggregate")]
+struct OverBudget;
+
 /// What a read failed with: a refusal for the plugin, or the deadline.
 enum ReadError {
     Refused(wit::Error),
@@ -194,17 +199,28 @@ impl InvocationState {
             .vault
             .conn()
             .map_err(|e| ReadError::Refused(unavailable(&e)))?;
-        let mut total = 0u64;
-        for range in plan.ranges.iter().filter(|r| !r.is_empty()) {
-            let span = (range.start_ms, range.end_ms);
-            let n = sample_read::count(&conn, session.user.id, &session.key, range.data_type, span);
-            total = total.saturating_add(n.map_err(vault_error)?);
+        // Samples are counted against the budget as the scan reaches them:
+        // past it, the call is refused (nothing delivered), having opened
+        // at most one day chunk beyond the budget; with nothing left, it
+        // is refused before any chunk is opened.
+        let budget = self.limits.decrypts.saturating_sub(self.call.decrypts);
+        let ranges: Vec<_> = plan.ranges.iter().filter(|r| !r.is_empty()).copied().collect();
+        if budget == 0 {
+            for r in &ranges {
+                let held = sample_read::holds_any(&conn, session.user.id, r.data_type, (r.start_ms, r.end_ms));
+                if held.map_err(vault_error)? {
+                    return Err(self
+                        .take_decrypts(1)
+                        .err()
+                        .map_or(ReadError::Deadline, ReadError::Refused));
+                }
+            }
         }
-        self.take_decrypts(total)?;
         let deadline = self.deadline;
         let mut aggregator = Aggregator::default();
         let mut counts = Vec::new();
-        for range in plan.ranges.iter().filter(|r| !r.is_empty()) {
+        let mut seen = 0u64;
+        for range in &ranges {
             let before = aggregator.len();
             let mut walker = BucketWalker::new(&session.calendar, bucket);
             let query = RangeQuery {
@@ -214,9 +230,11 @@ impl InvocationState {
                 limit: usize::MAX,
                 cols: Columns::VALUE,
             };
-            let mut seen = 0u64;
             let scanned = sample_read::scan(&conn, session.user.id, &session.key, query, |s| {
                 seen += 1;
+                if seen > budget {
+                    return Err(OverBudget.into());
+                }
                 if seen.is_multiple_of(DEADLINE_STRIDE) && Instant::now() >= deadline {
                     return Err(DeadlinePassed.into());
                 }
@@ -225,9 +243,18 @@ impl InvocationState {
                 }
                 Ok(true)
             });
-            scanned.map_err(vault_error)?;
+            if let Err(e) = scanned {
+                if e.downcast_ref::<OverBudget>().is_some() {
+                    return Err(self
+                        .take_decrypts(seen)
+                        .err()
+                        .map_or(ReadError::Deadline, ReadError::Refused));
+                }
+                return Err(vault_error(e));
+            }
             counts.push((range.data_type, (aggregator.len() - before) as u64));
         }
+        self.take_decrypts(seen)?;
         drop(conn);
         self.delivered(&plan, &counts, &format!("aggregate {}", bucket.id()))?;
         Ok(aggregate_batch(aggregator.buckets(), &session.calendar))

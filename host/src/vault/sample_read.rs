@@ -11,7 +11,7 @@ use std::rc::Rc;
 use anyhow::Result;
 use rusqlite::Connection;
 
-use super::chunk::{Columns, DAY_MS, Decoded, Digest, day_of};
+use super::chunk::{Columns, Decoded, Digest, day_of};
 use super::chunks;
 use super::keys::SecretKey;
 use super::samples::StoredSample;
@@ -85,38 +85,13 @@ pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQu
     Ok(out)
 }
 
-/// How many samples of one type start in `[start, end)`: chunks wholly
-/// inside the range are opened but not decoded.
-pub(crate) fn count(
-    conn: &Connection,
-    user_id: i64,
-    key: &SecretKey,
-    ty: DataType,
-    (start, end): (i64, i64),
-) -> Result<u64> {
+/// Whether any day chunk of one type touches `[start, end)` (plaintext
+/// index only: nothing is opened).
+pub(crate) fn holds_any(conn: &Connection, user_id: i64, ty: DataType, (start, end): (i64, i64)) -> Result<bool> {
     if start >= end {
-        return Ok(0);
+        return Ok(false);
     }
-    let code = ty.code();
-    let mut total = 0u64;
-    chunks::each_sealed(conn, user_id, code, days_of((start, end)), |day, sealed| {
-        let (lo, hi) = (
-            i128::from(day) * i128::from(DAY_MS),
-            i128::from(day + 1) * i128::from(DAY_MS),
-        );
-        let whole = lo >= i128::from(start) && hi <= i128::from(end);
-        total += if whole {
-            chunks::open_count(key, user_id, (code, day), sealed)?
-        } else {
-            let entries = chunks::open(key, user_id, (code, day), sealed, Columns::INDEX)?;
-            entries
-                .iter()
-                .filter(|e| e.start_ms >= start && e.start_ms < end)
-                .count() as u64
-        };
-        Ok(true)
-    })?;
-    Ok(total)
+    Ok(chunks::next_day(conn, user_id, ty.code(), days_of((start, end)))?.is_some())
 }
 
 /// A position in a plugin's query: where a page ended (the last sample
