@@ -6,7 +6,9 @@
 //! beyond its time, and every sample an aggregate covers, is counted
 //! against the invocation's `decrypts` limit (past it, the call is refused
 //! with `limit-exceeded` and nothing is delivered; an aggregate is refused
-//! before its values are decoded), and long reads check the invocation's
+//! as its scan passes the budget, having opened at most one day chunk
+//! beyond it, or before opening anything once the budget is spent), and
+//! long reads check the invocation's
 //! deadline as they go, ending the invocation with the `timeout` limit
 //! when it passes.
 
