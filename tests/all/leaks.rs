@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use healthplug_host::consent::{Fields, Granularity};
 use healthplug_host::platform::GrantRequest;
-use healthplug_host::runtime::{Runtime, RuntimeConfig};
 use healthplug_host::vault::NewSample;
-use healthplug_tests::{DAY_MS, TestHome, fixture_dir, grant_writes, now_ms, ty, types_of};
+use healthplug_tests::{DAY_MS, TestHome, budget_home, fixture_dir, grant_writes, now_ms, ty, types_of};
 use serde_json::{Value, json};
 
 const HOUR: i64 = 3_600_000;
@@ -385,23 +384,7 @@ fn a_revoke_during_an_invocation_leaves_nothing_committed() -> anyhow::Result<()
 
 #[test]
 fn an_all_types_flood_stays_within_the_decrypt_budget_and_the_deadline() -> anyhow::Result<()> {
-    let mut config = RuntimeConfig::default();
-    config.platform.max_decrypts = 50_000;
-    let home = TestHome::with_runtime(Arc::new(Runtime::new(config)?), Default::default())?;
-    home.install(&fixture_dir("probe"))?;
-    let now = now_ms();
-    let mut samples = Vec::new();
-    for id in ["steps", "heart-rate", "body-mass", "dietary-energy"] {
-        samples.extend((0..5_000).map(|i| {
-            NewSample::quantity(
-                ty(id),
-                now - 10 * DAY_MS + i * 60_000,
-                now - 10 * DAY_MS + i * 60_000,
-                1.0,
-            )
-        }));
-    }
-    home.host.store_samples("alice", "test", &samples)?;
+    let home = budget_home()?;
     home.grant(
         "alice",
         "probe",

@@ -133,31 +133,15 @@ fn a_chunk_moved_to_another_user_does_not_open() -> anyhow::Result<()> {
 
 #[test]
 fn an_aggregate_flood_stops_at_the_decrypt_budget() -> anyhow::Result<()> {
-    use std::sync::Arc;
-
-    use healthplug_host::runtime::{Runtime, RuntimeConfig};
-    use healthplug_tests::{fixture_dir, now_ms};
+    use healthplug_tests::{FLOOD_TYPES, budget_home};
     use serde_json::json;
 
-    let mut config = RuntimeConfig::default();
-    config.platform.max_decrypts = 50_000;
-    let home = TestHome::with_runtime(Arc::new(Runtime::new(config)?), Default::default())?;
-    home.install(&fixture_dir("probe"))?;
-    let now = now_ms();
-    let types = ["steps", "heart-rate", "body-mass", "dietary-energy"];
-    let mut samples = Vec::new();
-    for id in types {
-        samples.extend((0..5_000).map(|i| {
-            let t = now - 10 * DAY_MS + i * 60_000;
-            NewSample::quantity(ty(id), t, t, 1.0)
-        }));
-    }
-    home.host.store_samples("alice", "test", &samples)?;
+    let home = budget_home()?;
     home.grant_with(
         "alice",
         "probe",
         healthplug_host::platform::GrantRequest {
-            types: healthplug_tests::types_of(&types.join(",")),
+            types: healthplug_tests::types_of(&FLOOD_TYPES.join(",")),
             granularity: Some(healthplug_host::consent::Granularity::Hourly),
             ..Default::default()
         },
@@ -166,7 +150,7 @@ fn an_aggregate_flood_stops_at_the_decrypt_budget() -> anyhow::Result<()> {
         "alice",
         "probe",
         "flood",
-        json!({ "iterations": 10_000, "aggregates": true, "types": types }),
+        json!({ "iterations": 10_000, "aggregates": true, "types": FLOOD_TYPES }),
     )?;
     // Each aggregate covers 20,000 samples: the budget allows two.
     assert_eq!(out["ok"], 2, "{out}");

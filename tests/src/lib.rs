@@ -207,3 +207,27 @@ pub fn grant_writes(host: &Host, user: &str, plugin: &str, types: &str) -> anyho
     )?;
     Ok(())
 }
+
+/// The four quantity types [`budget_home`] stores.
+pub const FLOOD_TYPES: [&str; 4] = ["steps", "heart-rate", "body-mass", "dietary-energy"];
+
+/// A home whose invocations may unseal at most 50,000 samples, with the
+/// probe installed (not granted) and 5,000 samples a minute apart of each
+/// of [`FLOOD_TYPES`] stored for `alice` ten days ago: 20,000 per query of
+/// all four, so the budget allows two.
+pub fn budget_home() -> anyhow::Result<TestHome> {
+    let mut config = RuntimeConfig::default();
+    config.platform.max_decrypts = 50_000;
+    let home = TestHome::with_runtime(Arc::new(Runtime::new(config)?), PlatformPolicy::default())?;
+    home.install(&fixture_dir("probe"))?;
+    let now = now_ms();
+    let mut samples = Vec::new();
+    for id in FLOOD_TYPES {
+        samples.extend((0..5_000).map(|i| {
+            let t = now - 10 * DAY_MS + i * 60_000;
+            healthplug_host::vault::NewSample::quantity(ty(id), t, t, 1.0)
+        }));
+    }
+    home.host.store_samples("alice", "test", &samples)?;
+    Ok(home)
+}
