@@ -3,105 +3,20 @@
 
 pub use crate::bindings::healthplug::plugin::types::{DataType, FieldSet as Fields, Granularity};
 
-impl DataType {
-    /// Every data type, in type-code order.
-    pub const ALL: [DataType; 45] = [
-        DataType::Steps,
-        DataType::DistanceWalkingRunning,
-        DataType::DistanceCycling,
-        DataType::FlightsClimbed,
-        DataType::ActiveEnergy,
-        DataType::BasalEnergy,
-        DataType::ExerciseTime,
-        DataType::StandTime,
-        DataType::Workout,
-        DataType::Vo2Max,
-        DataType::HeartRate,
-        DataType::RestingHeartRate,
-        DataType::WalkingHeartRateAverage,
-        DataType::HeartRateVariability,
-        DataType::RespiratoryRate,
-        DataType::OxygenSaturation,
-        DataType::BodyTemperature,
-        DataType::BloodPressureSystolic,
-        DataType::BloodPressureDiastolic,
-        DataType::BloodGlucose,
-        DataType::BodyMass,
-        DataType::Height,
-        DataType::BodyMassIndex,
-        DataType::BodyFatPercentage,
-        DataType::LeanBodyMass,
-        DataType::WaistCircumference,
-        DataType::DietaryEnergy,
-        DataType::DietaryProtein,
-        DataType::DietaryCarbohydrate,
-        DataType::DietaryFat,
-        DataType::DietarySaturatedFat,
-        DataType::DietarySodium,
-        DataType::DietaryFiber,
-        DataType::DietarySugar,
-        DataType::DietaryCholesterol,
-        DataType::DietaryPotassium,
-        DataType::DietaryWater,
-        DataType::Sleep,
-        DataType::MenstrualFlow,
-        DataType::BasalBodyTemperature,
-        DataType::LabResult,
-        DataType::Condition,
-        DataType::Medication,
-        DataType::Allergy,
-        DataType::Immunization,
-    ];
+macro_rules! all_cases {
+    ($($case:ident),* $(,)?) => {
+        [$(DataType::$case),*]
+    };
+}
 
-    /// The kebab-case id used in manifests and the CLI (`heart-rate`).
+impl DataType {
+    /// Every data type, in type-code order (the registry's list).
+    pub const ALL: [DataType; healthplug_registry::DataType::COUNT] = healthplug_registry::with_wit_cases!(all_cases);
+
+    /// The kebab-case id used in manifests and the CLI (`heart-rate`), from
+    /// the registry.
     pub fn id(self) -> &'static str {
-        match self {
-            DataType::Steps => "steps",
-            DataType::DistanceWalkingRunning => "distance-walking-running",
-            DataType::DistanceCycling => "distance-cycling",
-            DataType::FlightsClimbed => "flights-climbed",
-            DataType::ActiveEnergy => "active-energy",
-            DataType::BasalEnergy => "basal-energy",
-            DataType::ExerciseTime => "exercise-time",
-            DataType::StandTime => "stand-time",
-            DataType::Workout => "workout",
-            DataType::Vo2Max => "vo2-max",
-            DataType::HeartRate => "heart-rate",
-            DataType::RestingHeartRate => "resting-heart-rate",
-            DataType::WalkingHeartRateAverage => "walking-heart-rate-average",
-            DataType::HeartRateVariability => "heart-rate-variability",
-            DataType::RespiratoryRate => "respiratory-rate",
-            DataType::OxygenSaturation => "oxygen-saturation",
-            DataType::BodyTemperature => "body-temperature",
-            DataType::BloodPressureSystolic => "blood-pressure-systolic",
-            DataType::BloodPressureDiastolic => "blood-pressure-diastolic",
-            DataType::BloodGlucose => "blood-glucose",
-            DataType::BodyMass => "body-mass",
-            DataType::Height => "height",
-            DataType::BodyMassIndex => "body-mass-index",
-            DataType::BodyFatPercentage => "body-fat-percentage",
-            DataType::LeanBodyMass => "lean-body-mass",
-            DataType::WaistCircumference => "waist-circumference",
-            DataType::DietaryEnergy => "dietary-energy",
-            DataType::DietaryProtein => "dietary-protein",
-            DataType::DietaryCarbohydrate => "dietary-carbohydrate",
-            DataType::DietaryFat => "dietary-fat",
-            DataType::DietarySaturatedFat => "dietary-saturated-fat",
-            DataType::DietarySodium => "dietary-sodium",
-            DataType::DietaryFiber => "dietary-fiber",
-            DataType::DietarySugar => "dietary-sugar",
-            DataType::DietaryCholesterol => "dietary-cholesterol",
-            DataType::DietaryPotassium => "dietary-potassium",
-            DataType::DietaryWater => "dietary-water",
-            DataType::Sleep => "sleep",
-            DataType::MenstrualFlow => "menstrual-flow",
-            DataType::BasalBodyTemperature => "basal-body-temperature",
-            DataType::LabResult => "lab-result",
-            DataType::Condition => "condition",
-            DataType::Medication => "medication",
-            DataType::Allergy => "allergy",
-            DataType::Immunization => "immunization",
-        }
+        self.registry().id()
     }
 
     /// The type with this kebab-case id.
@@ -127,8 +42,8 @@ impl DataType {
 
     /// The same type in the shared registry.
     pub fn registry(self) -> healthplug_registry::DataType {
-        // The WIT enum and the registry hold the same types in the same
-        // order (checked by the host's test suite).
+        // `ALL` is the registry's list in order and covers it (checked at
+        // compile time below).
         healthplug_registry::DataType::from_code(self.code())
             .unwrap_or_else(|| unreachable!("WIT data type {} without a registry entry", self.code()))
     }
@@ -157,6 +72,7 @@ const _: () = {
         assert!(DataType::ALL[i] as usize == i, "DataType::ALL is out of order");
         i += 1;
     }
+    assert!(DataType::ALL.len() == healthplug_registry::DataType::COUNT);
 };
 
 impl std::fmt::Display for DataType {

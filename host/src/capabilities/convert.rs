@@ -4,54 +4,14 @@ use crate::bindings::healthplug::plugin::types::{self as wit, DataType as WitTyp
 use crate::consent::{Denial, DenialReason, Fields, Granularity};
 use crate::registry::DataType;
 
-/// The WIT data types in type-code order.
-const WIT_TYPES: [WitType; 45] = [
-    WitType::Steps,
-    WitType::DistanceWalkingRunning,
-    WitType::DistanceCycling,
-    WitType::FlightsClimbed,
-    WitType::ActiveEnergy,
-    WitType::BasalEnergy,
-    WitType::ExerciseTime,
-    WitType::StandTime,
-    WitType::Workout,
-    WitType::Vo2Max,
-    WitType::HeartRate,
-    WitType::RestingHeartRate,
-    WitType::WalkingHeartRateAverage,
-    WitType::HeartRateVariability,
-    WitType::RespiratoryRate,
-    WitType::OxygenSaturation,
-    WitType::BodyTemperature,
-    WitType::BloodPressureSystolic,
-    WitType::BloodPressureDiastolic,
-    WitType::BloodGlucose,
-    WitType::BodyMass,
-    WitType::Height,
-    WitType::BodyMassIndex,
-    WitType::BodyFatPercentage,
-    WitType::LeanBodyMass,
-    WitType::WaistCircumference,
-    WitType::DietaryEnergy,
-    WitType::DietaryProtein,
-    WitType::DietaryCarbohydrate,
-    WitType::DietaryFat,
-    WitType::DietarySaturatedFat,
-    WitType::DietarySodium,
-    WitType::DietaryFiber,
-    WitType::DietarySugar,
-    WitType::DietaryCholesterol,
-    WitType::DietaryPotassium,
-    WitType::DietaryWater,
-    WitType::Sleep,
-    WitType::MenstrualFlow,
-    WitType::BasalBodyTemperature,
-    WitType::LabResult,
-    WitType::Condition,
-    WitType::Medication,
-    WitType::Allergy,
-    WitType::Immunization,
-];
+macro_rules! wit_types {
+    ($($case:ident),* $(,)?) => {
+        [$(WitType::$case),*]
+    };
+}
+
+/// The WIT data types in type-code order, from the registry's list.
+const WIT_TYPES: [WitType; DataType::COUNT] = healthplug_registry::with_wit_cases!(wit_types);
 
 // The table must list the WIT cases in order, and cover the registry.
 const _: () = {

@@ -80,3 +80,96 @@ pub(super) const TABLE: &[DataTypeInfo] = &[
     t("allergy", "Allergy", Clinical, "", Coded, "HKClinicalTypeIdentifierAllergyRecord", "MedicalResource ALLERGIES_INTOLERANCES", "FHIR AllergyIntolerance"),
     t("immunization", "Immunization", Clinical, "", Coded, "HKClinicalTypeIdentifierImmunizationRecord", "MedicalResource VACCINES", "FHIR Immunization"),
 ];
+
+/// Expands to `$callback!(Steps, DistanceWalkingRunning, ...)`: the WIT
+/// `data-type` enum's case names in type-code order, which is the table's
+/// order (a test checks each name against its row's id). The host's and the
+/// SDK's WIT tables are derived from it instead of being copied.
+#[macro_export]
+macro_rules! with_wit_cases {
+    ($callback:ident) => {
+        $callback!(
+            Steps,
+            DistanceWalkingRunning,
+            DistanceCycling,
+            FlightsClimbed,
+            ActiveEnergy,
+            BasalEnergy,
+            ExerciseTime,
+            StandTime,
+            Workout,
+            Vo2Max,
+            HeartRate,
+            RestingHeartRate,
+            WalkingHeartRateAverage,
+            HeartRateVariability,
+            RespiratoryRate,
+            OxygenSaturation,
+            BodyTemperature,
+            BloodPressureSystolic,
+            BloodPressureDiastolic,
+            BloodGlucose,
+            BodyMass,
+            Height,
+            BodyMassIndex,
+            BodyFatPercentage,
+            LeanBodyMass,
+            WaistCircumference,
+            DietaryEnergy,
+            DietaryProtein,
+            DietaryCarbohydrate,
+            DietaryFat,
+            DietarySaturatedFat,
+            DietarySodium,
+            DietaryFiber,
+            DietarySugar,
+            DietaryCholesterol,
+            DietaryPotassium,
+            DietaryWater,
+            Sleep,
+            MenstrualFlow,
+            BasalBodyTemperature,
+            LabResult,
+            Condition,
+            Medication,
+            Allergy,
+            Immunization
+        )
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TABLE;
+
+    macro_rules! names {
+        ($($case:ident),* $(,)?) => {
+            [$(stringify!($case)),*]
+        };
+    }
+
+    /// `DistanceWalkingRunning` -> `distance-walking-running`.
+    fn kebab(case: &str) -> String {
+        let mut out = String::new();
+        for (i, c) in case.chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    out.push('-');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_wit_cases_are_the_table_in_order() {
+        let cases = crate::with_wit_cases!(names);
+        assert_eq!(cases.len(), TABLE.len());
+        for (case, row) in cases.iter().zip(TABLE) {
+            assert_eq!(kebab(case), row.id, "case {case}");
+        }
+    }
+}
