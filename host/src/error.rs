@@ -13,6 +13,17 @@ impl fmt::Display for RunFailure {
     }
 }
 
+impl From<crate::vetting::VettingError> for HostError {
+    fn from(e: crate::vetting::VettingError) -> HostError {
+        use crate::vetting::VettingError;
+        match e {
+            VettingError::Manifest(e) => HostError::Manifest(e),
+            VettingError::InvalidComponent { path, reason } => HostError::InvalidComponent { path, reason },
+            VettingError::InvalidRequest(message) => HostError::InvalidRequest(message),
+        }
+    }
+}
+
 /// An error from the host.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {

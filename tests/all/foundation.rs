@@ -268,7 +268,7 @@ fn the_demo_runs_and_shows_allowed_and_refused_types() -> anyhow::Result<()> {
         .invocation
         .accesses
         .iter()
-        .filter(|a| matches!(a.outcome, healthplug_host::runtime::AccessOutcome::Denied { .. }))
+        .filter(|a| matches!(a.outcome, healthplug_host::capabilities::AccessOutcome::Denied { .. }))
         .map(|a| a.data_type.to_string())
         .collect();
     assert_eq!(denied, vec!["dietary-carbohydrate", "dietary-fat"]);

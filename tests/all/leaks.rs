@@ -375,7 +375,7 @@ fn a_revoke_during_an_invocation_leaves_nothing_committed() -> anyhow::Result<()
         !outcome
             .accesses
             .iter()
-            .any(|a| matches!(a.outcome, healthplug_host::runtime::AccessOutcome::Written { .. })),
+            .any(|a| matches!(a.outcome, healthplug_host::capabilities::AccessOutcome::Written { .. })),
         "nothing may be reported as written: {:?}",
         outcome.accesses
     );

@@ -11,6 +11,7 @@ mod fuzz_corpus;
 mod hostile;
 mod install;
 mod integrity;
+mod layering;
 mod leaks;
 mod local_attacker;
 mod migrate;

@@ -44,7 +44,7 @@ impl Served {
         config.listen = "127.0.0.1:0".parse()?;
         let host = Arc::new(Host::open_with(home, runtime, PlatformPolicy::default())?);
         let state = serve::with_host(host, config).await?;
-        let server = serve::start(state.clone()).await?;
+        let server = serve::start(state.clone(), healthplug_host::web::router(state.clone())).await?;
         Ok(Served {
             base: format!("http://{}", server.addr),
             state,

@@ -8,15 +8,13 @@
 //! unaudited. The outer `wasmtime::Result` is a host fault (trap); the
 //! inner `Result` is what the plugin sees: `not-granted` for a refusal.
 
-use std::time::Instant;
-
+use super::health_state::{Access, AccessOutcome, HealthView};
 use crate::bindings::healthplug::plugin::health_data::{
     AggregateBatch, AggregateQuery, Host, NewSamples, SampleQuery, WriteReport,
 };
 use crate::bindings::healthplug::plugin::types::{self as wit, SampleBatch, TypeGrant};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
-use crate::runtime::{Access, AccessOutcome, InvocationState, LimitKind};
 use crate::vault::{AuditEvent, AuditKind, Origin, now_ms, samples};
 
 use super::convert::{from_wit_type, to_wit_denial, to_wit_fields, to_wit_granularity, to_wit_type};
@@ -29,41 +27,12 @@ pub(super) fn unavailable(e: &anyhow::Error) -> wit::Error {
     wit::Error::Unavailable("the health data store is unavailable; try again later".into())
 }
 
-impl crate::bindings::healthplug::plugin::types::Host for InvocationState {}
+impl crate::bindings::healthplug::plugin::types::Host for HealthView<'_> {}
 
-impl InvocationState {
-    /// Starts a host call: past the invocation's deadline it ends the
-    /// invocation (a trap naming the `timeout` limit), and it is counted
-    /// against the host-call budget (past it, a trap naming `host-calls`).
-    pub(crate) fn count_host_call(&mut self) -> wasmtime::Result<()> {
-        self.check_deadline()?;
-        self.call.host_calls += 1;
-        if self.call.host_calls > self.limits.host_calls {
-            self.limiter.hit.get_or_insert(LimitKind::HostCalls);
-            return Err(wasmtime::Error::msg(format!(
-                "more than {} host calls in one invocation",
-                self.limits.host_calls
-            )));
-        }
-        Ok(())
-    }
-
-    /// Fails (a trap naming the `timeout` limit) once the deadline passed.
-    pub(crate) fn check_deadline(&mut self) -> wasmtime::Result<()> {
-        if Instant::now() >= self.deadline {
-            self.limiter.hit.get_or_insert(LimitKind::Timeout);
-            return Err(wasmtime::Error::msg(format!(
-                "ran longer than {} ms (stopped in a host call)",
-                self.limits.timeout_ms
-            )));
-        }
-        Ok(())
-    }
-
+impl HealthView<'_> {
     /// Refreshes the grants if the consent changed since the last call.
     pub(crate) fn begin_call(&mut self) -> Result<(), wit::Error> {
-        let conn = self.call.vault.conn().map_err(|e| unavailable(&e))?;
-        self.call.refresh(&conn).map_err(|e| unavailable(&e))
+        self.call.refresh(self.party).map_err(|e| unavailable(&e))
     }
 
     /// Plans a query; refusals are recorded and audited.
@@ -78,7 +47,7 @@ impl InvocationState {
         if types.len() > DataType::COUNT {
             return Err(wit::Error::InvalidRequest("too many data types in one query".into()));
         }
-        let calendar = self.call.user.as_ref().map(|s| s.calendar.clone()).unwrap_or_default();
+        let calendar = self.party.user.as_ref().map(|s| s.calendar.clone()).unwrap_or_default();
         let request = Request {
             types: &types,
             start_ms: range.0,
@@ -102,12 +71,12 @@ impl InvocationState {
     }
 
     fn audit_event(&self, kind: AuditKind, ty: DataType) -> AuditEvent {
-        let mut event = AuditEvent::new(kind).plugin(&self.call.plugin.id, &self.call.plugin.digest);
-        if let Some(session) = &self.call.user {
+        let mut event = AuditEvent::new(kind).plugin(&self.party.plugin.id, &self.party.plugin.digest);
+        if let Some(session) = &self.party.user {
             event = event.user(&session.user.user_ref);
         }
         event.data_type = Some(ty.id().to_string());
-        if self.call.plugin.dev {
+        if self.party.plugin.dev {
             event.detail = Some("dev".into());
         }
         event
@@ -116,8 +85,7 @@ impl InvocationState {
     /// Appends `events` to the audit log in one transaction; a failure
     /// fails the host call (closed).
     fn audit_all(&self, events: Vec<AuditEvent>) -> Result<(), wit::Error> {
-        let vault = &self.call.vault;
-        vault.audit_all(events).map(|_| ()).map_err(|e| {
+        self.party.audit.record(events).map_err(|e| {
             eprintln!("healthplug: could not write the audit log, refusing the host call: {e:#}");
             wit::Error::Unavailable("the audit log cannot be written; nothing was delivered".into())
         })
@@ -181,15 +149,15 @@ impl InvocationState {
                 return Err(self.refuse_write(denial));
             }
         }
-        let Some(session) = &self.call.user else {
+        let Some(session) = &self.party.user else {
             return Err(wit::Error::InvalidRequest("no user to write for".into()));
         };
         let origin = Origin {
-            id: self.call.plugin.id.clone(),
-            digest: Some(self.call.plugin.digest.clone()),
+            id: self.party.plugin.id.clone(),
+            digest: Some(self.party.plugin.digest.clone()),
         };
-        let vault = self.call.vault.clone();
-        let (user_id, key, invocation) = (session.user.id, session.key.clone(), self.call.invocation.clone());
+        let vault = self.party.vault.clone();
+        let (user_id, key, invocation) = (session.user.id, session.key.clone(), self.party.invocation.clone());
         vault
             .write(|tx| samples::stage(tx, &invocation, user_id, &key, &origin, &samples))
             .map_err(|e| unavailable(&e))?;
@@ -208,9 +176,9 @@ impl InvocationState {
     }
 }
 
-impl Host for InvocationState {
+impl Host for HealthView<'_> {
     fn grants(&mut self) -> wasmtime::Result<Vec<TypeGrant>> {
-        self.count_host_call()?;
+        self.sandbox.count_host_call()?;
         if self.begin_call().is_err() {
             return Ok(Vec::new());
         }
@@ -233,17 +201,17 @@ impl Host for InvocationState {
     }
 
     fn query(&mut self, q: SampleQuery) -> wasmtime::Result<Result<SampleBatch, wit::Error>> {
-        self.count_host_call()?;
+        self.sandbox.count_host_call()?;
         self.query_samples(q)
     }
 
     fn aggregate(&mut self, q: AggregateQuery) -> wasmtime::Result<Result<AggregateBatch, wit::Error>> {
-        self.count_host_call()?;
+        self.sandbox.count_host_call()?;
         self.aggregate_samples(q)
     }
 
     fn write(&mut self, samples: NewSamples) -> wasmtime::Result<Result<WriteReport, wit::Error>> {
-        self.count_host_call()?;
+        self.sandbox.count_host_call()?;
         Ok(self.write_samples(samples))
     }
 }

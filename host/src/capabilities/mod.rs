@@ -1,9 +1,14 @@
-//! The capabilities a plugin may import, one file per WIT interface, and
-//! the linker that provides exactly those its manifest declares.
+//! The capabilities a plugin may import, one file per WIT interface, the
+//! invocation state assembled from one state per capability around the
+//! runtime's sandbox, and the linker that provides exactly those its
+//! manifest declares, each through a borrowed view of its own state.
 
 mod columns;
 mod convert;
 mod health_data;
+mod health_state;
+mod invocation;
+mod limits;
 mod log;
 mod paging;
 pub mod plan;
@@ -18,18 +23,21 @@ mod writes;
 
 use anyhow::Result;
 use wasmtime::Engine;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 use crate::bindings::connector::healthplug::plugin::source as source_wit;
 use crate::bindings::healthplug::plugin::{
     health_data as health_data_wit, log as log_wit, storage as storage_wit, types as types_wit,
 };
 use crate::manifest::{Manifest, World};
-use crate::runtime::InvocationState;
 
-pub use convert::{from_wit_denial_reason, from_wit_type, to_wit_type};
+pub(crate) use convert::{from_wit_denial_reason, from_wit_type};
+pub use health_state::{Access, AccessOutcome, HealthState};
+pub use invocation::{CallState, InvocationState, Outcome, Party, PluginIdentity, UserSession, run};
+pub use limits::resolve_limits;
 pub use paging::Cursor;
 pub use source::SourceFile;
+pub use storage::StorageState;
 pub use wasi_clocks::{CoarseMonotonicClock, CoarseWallClock};
 
 /// A linker with WASI (sandboxed by the `WasiCtx`) and the healthplug
@@ -39,14 +47,14 @@ pub fn linker_for(engine: &Engine, manifest: &Manifest) -> Result<Linker<Invocat
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     wasi_io::shadow(&mut linker)?;
     wasi_random::shadow(&mut linker)?;
-    types_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
-    health_data_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
-    log_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    types_wit::add_to_linker::<_, health_state::HealthData>(&mut linker, health_state::health_view)?;
+    health_data_wit::add_to_linker::<_, health_state::HealthData>(&mut linker, health_state::health_view)?;
+    log_wit::add_to_linker::<_, log::LogData>(&mut linker, log::log_view)?;
     if manifest.world == World::Connector {
-        source_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        source_wit::add_to_linker::<_, source::SourceData>(&mut linker, source::source_view)?;
     }
     if manifest.storage.is_some() {
-        storage_wit::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        storage_wit::add_to_linker::<_, storage::StorageData>(&mut linker, storage::storage_view)?;
     }
     if manifest.network.is_some() {
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;

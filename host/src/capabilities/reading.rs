@@ -16,11 +16,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use super::health_state::HealthView;
+use super::invocation::UserSession;
 use crate::bindings::healthplug::plugin::health_data::{AggregateBatch, AggregateQuery, SampleQuery};
 use crate::bindings::healthplug::plugin::types::{self as wit, SampleBatch};
 use crate::consent::{BucketWalker, Calendar, Fields, Granularity};
 use crate::registry::DataType;
-use crate::runtime::{InvocationState, LimitKind, UserSession};
+use crate::runtime::LimitKind;
 use crate::vault::chunk::Columns;
 use crate::vault::sample_read::{self, DayReader, RangeQuery};
 
@@ -58,14 +60,14 @@ fn vault_error(e: anyhow::Error) -> ReadError {
     }
 }
 
-impl InvocationState {
+impl HealthView<'_> {
     /// Ends a read: the deadline becomes a trap, a refusal the plugin's error.
     fn finish_read<T>(&mut self, r: Result<T, ReadError>) -> wasmtime::Result<Result<T, wit::Error>> {
         match r {
             Ok(v) => Ok(Ok(v)),
             Err(ReadError::Refused(e)) => Ok(Err(e)),
             Err(ReadError::Deadline) => {
-                self.check_deadline()?;
+                self.sandbox.check_deadline()?;
                 Err(wasmtime::Error::msg(
                     "the invocation's deadline passed during a host call",
                 ))
@@ -76,11 +78,11 @@ impl InvocationState {
     /// Takes `n` unseals from the budget, or refuses the whole call.
     fn take_decrypts(&mut self, n: u64) -> Result<(), wit::Error> {
         let total = self.call.decrypts.saturating_add(n);
-        if total > self.limits.decrypts {
-            self.limiter.hit.get_or_insert(LimitKind::Decrypts);
+        if total > self.sandbox.limits.decrypts {
+            self.sandbox.limit_hit(LimitKind::Decrypts);
             return Err(wit::Error::LimitExceeded(format!(
                 "this invocation may unseal at most {} samples; narrow the query (range, types or limit)",
-                self.limits.decrypts
+                self.sandbox.limits.decrypts
             )));
         }
         self.call.decrypts = total;
@@ -88,7 +90,7 @@ impl InvocationState {
     }
 
     fn session(&self) -> Option<UserSession> {
-        self.call.user.clone()
+        self.party.user.clone()
     }
 
     pub(super) fn query_samples(&mut self, q: SampleQuery) -> wasmtime::Result<Result<SampleBatch, wit::Error>> {
@@ -129,18 +131,18 @@ impl InvocationState {
     fn read_page(&mut self, q: SampleQuery) -> Result<SampleBatch, ReadError> {
         self.begin_call()?;
         let plan = self.plan_or_refuse(&q.types, (q.start, q.end), from_wit_fields(q.fields), Granularity::Raw)?;
-        let cap = self.limits.samples_per_query;
+        let cap = self.sandbox.limits.samples_per_query;
         let limit = if q.limit == 0 { cap } else { (q.limit as usize).min(cap) };
         let after = self.cursor(q.cursor, &plan)?;
         let Some(session) = self.session() else {
             return Ok(sample_batch(&[], plan.fields, &Calendar::utc(), (false, 0)));
         };
         let conn = self
-            .call
+            .party
             .vault
             .conn()
             .map_err(|e| ReadError::Refused(unavailable(&e)))?;
-        let deadline = self.deadline;
+        let deadline = self.sandbox.deadline;
         let check = move || -> Result<()> {
             if Instant::now() >= deadline {
                 return Err(DeadlinePassed.into());
@@ -197,7 +199,7 @@ impl InvocationState {
             return Ok(aggregate_batch(&[], &Calendar::utc()));
         };
         let conn = self
-            .call
+            .party
             .vault
             .conn()
             .map_err(|e| ReadError::Refused(unavailable(&e)))?;
@@ -205,7 +207,7 @@ impl InvocationState {
         // past it, the call is refused (nothing delivered), having opened
         // at most one day chunk beyond the budget; with nothing left, it
         // is refused before any chunk is opened.
-        let budget = self.limits.decrypts.saturating_sub(self.call.decrypts);
+        let budget = self.sandbox.limits.decrypts.saturating_sub(self.call.decrypts);
         let ranges: Vec<_> = plan.ranges.iter().filter(|r| !r.is_empty()).copied().collect();
         if budget == 0 {
             for r in &ranges {
@@ -218,7 +220,7 @@ impl InvocationState {
                 }
             }
         }
-        let deadline = self.deadline;
+        let deadline = self.sandbox.deadline;
         let mut aggregator = Aggregator::default();
         let mut counts = Vec::new();
         let mut seen = 0u64;

@@ -9,7 +9,10 @@ use std::path::Path;
 
 use crate::bindings::connector::healthplug::plugin::source::Host;
 use crate::bindings::healthplug::plugin::types as wit;
-use crate::runtime::InvocationState;
+use wasmtime::component::HasData;
+
+use super::invocation::InvocationState;
+use crate::runtime::Sandbox;
 
 /// The most bytes one `read` returns.
 const MAX_READ: u32 = 1024 * 1024;
@@ -44,20 +47,41 @@ fn no_input() -> wit::Error {
     wit::Error::InvalidRequest("this invocation has no input file".into())
 }
 
-impl Host for InvocationState {
+/// What a `source` call gets: the budgets and the file (if any).
+pub struct SourceView<'a> {
+    sandbox: &'a mut Sandbox,
+    input: Option<&'a mut SourceFile>,
+}
+
+/// `HasData` for [`SourceView`].
+pub struct SourceData;
+
+impl HasData for SourceData {
+    type Data<'a> = SourceView<'a>;
+}
+
+/// The view `source` calls get.
+pub(super) fn source_view(s: &mut InvocationState) -> SourceView<'_> {
+    SourceView {
+        sandbox: &mut s.sandbox,
+        input: s.call.input.as_mut(),
+    }
+}
+
+impl Host for SourceView<'_> {
     fn name(&mut self) -> wasmtime::Result<String> {
-        self.count_host_call()?;
-        Ok(self.call.input.as_ref().map(|s| s.name.clone()).unwrap_or_default())
+        self.sandbox.count_host_call()?;
+        Ok(self.input.as_ref().map(|s| s.name.clone()).unwrap_or_default())
     }
 
     fn size(&mut self) -> wasmtime::Result<u64> {
-        self.count_host_call()?;
-        Ok(self.call.input.as_ref().map(|s| s.size).unwrap_or(0))
+        self.sandbox.count_host_call()?;
+        Ok(self.input.as_ref().map(|s| s.size).unwrap_or(0))
     }
 
     fn read(&mut self, max_bytes: u32) -> wasmtime::Result<Result<Vec<u8>, wit::Error>> {
-        self.count_host_call()?;
-        let Some(input) = self.call.input.as_mut() else {
+        self.sandbox.count_host_call()?;
+        let Some(input) = self.input.as_deref_mut() else {
             return Ok(Err(no_input()));
         };
         let mut buffer = vec![0u8; max_bytes.min(MAX_READ) as usize];
@@ -77,8 +101,8 @@ impl Host for InvocationState {
     }
 
     fn rewind(&mut self) -> wasmtime::Result<Result<(), wit::Error>> {
-        self.count_host_call()?;
-        let Some(input) = self.call.input.as_mut() else {
+        self.sandbox.count_host_call()?;
+        let Some(input) = self.input.as_deref_mut() else {
             return Ok(Err(no_input()));
         };
         Ok(input

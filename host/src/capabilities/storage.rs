@@ -5,8 +5,87 @@
 
 use crate::bindings::healthplug::plugin::storage::Host;
 use crate::bindings::healthplug::plugin::types as wit;
-use crate::runtime::{InvocationState, StorageState};
+use wasmtime::component::HasData;
+
+use super::health_data::unavailable as vault_unavailable;
+use super::invocation::{InvocationState, Party};
+use crate::consent::Capability;
+use crate::runtime::Sandbox;
 use crate::vault::{SecretKey, storage as rows};
+
+/// A plugin's storage during one invocation: writes are kept here and
+/// committed when the invocation succeeds.
+#[derive(Debug)]
+pub struct StorageState {
+    /// The consent version `granted` was read at (-1: not yet).
+    consent_version: i64,
+    /// The user granted storage (refreshed with the consent version).
+    pub granted: bool,
+    /// Pending writes: `Some(value)` to set, `None` to delete.
+    pub overlay: std::collections::BTreeMap<String, Option<Vec<u8>>>,
+    /// Bytes the overlay adds to what is stored (may be negative).
+    pub bytes_delta: i64,
+    /// Keys the overlay adds (may be negative).
+    pub keys_delta: i64,
+    /// The byte quota the user granted (never more than the manifest's).
+    pub granted_bytes: u64,
+    /// The key quota the user granted.
+    pub granted_keys: u64,
+}
+
+impl Default for StorageState {
+    fn default() -> StorageState {
+        StorageState {
+            consent_version: -1,
+            granted: false,
+            overlay: Default::default(),
+            bytes_delta: 0,
+            keys_delta: 0,
+            granted_bytes: 0,
+            granted_keys: 0,
+        }
+    }
+}
+
+impl StorageState {
+    /// Re-reads the storage grant if the consent changed since the last
+    /// call: a revoke bites on the next storage call.
+    fn refresh(&mut self, party: &Party, user_id: i64) -> anyhow::Result<()> {
+        let version = party.grants.version(user_id, &party.plugin.id)?;
+        if version != self.consent_version {
+            let scope = party
+                .grants
+                .capability(user_id, &party.plugin.id, Capability::Storage)?;
+            self.granted = scope.is_some();
+            (self.granted_bytes, self.granted_keys) = scope.map_or((0, 0), |s| s.storage_quota());
+            self.consent_version = version;
+        }
+        Ok(())
+    }
+}
+
+/// What a `storage` call gets.
+pub struct StorageView<'a> {
+    sandbox: &'a mut Sandbox,
+    party: &'a Party,
+    state: Option<&'a mut StorageState>,
+}
+
+/// `HasData` for [`StorageView`].
+pub struct StorageData;
+
+impl HasData for StorageData {
+    type Data<'a> = StorageView<'a>;
+}
+
+/// The view `storage` calls get.
+pub(super) fn storage_view(s: &mut InvocationState) -> StorageView<'_> {
+    StorageView {
+        sandbox: &mut s.sandbox,
+        party: &s.call.party,
+        state: s.call.storage.as_mut(),
+    }
+}
 
 /// The longest key, bytes.
 const MAX_KEY: usize = 256;
@@ -36,28 +115,31 @@ struct Ctx<'a> {
     keys_quota: u64,
 }
 
-impl InvocationState {
+impl StorageView<'_> {
     fn storage_ctx(&mut self) -> Result<Ctx<'_>, wit::Error> {
-        self.begin_call()?;
-        let (Some(session), Some(state)) = (self.call.user.as_ref(), self.call.storage.as_mut()) else {
+        let party = self.party;
+        let (Some(session), Some(state)) = (party.user.as_ref(), self.state.as_deref_mut()) else {
             return Err(wit::Error::CapabilityNotGranted(
                 "storage is not available to this plugin".into(),
             ));
         };
+        state
+            .refresh(party, session.user.id)
+            .map_err(|e| vault_unavailable(&e))?;
         if !state.granted {
             return Err(wit::Error::CapabilityNotGranted(
                 "storage is not granted by the user".into(),
             ));
         }
         let (bytes_quota, keys_quota) = (
-            self.limits.storage_bytes.min(state.granted_bytes),
-            self.limits.storage_keys.min(state.granted_keys),
+            self.sandbox.limits.storage_bytes.min(state.granted_bytes),
+            self.sandbox.limits.storage_keys.min(state.granted_keys),
         );
         Ok(Ctx {
             user_id: session.user.id,
             key: session.key.clone(),
-            plugin: self.call.plugin.id.clone(),
-            vault: self.call.vault.clone(),
+            plugin: party.plugin.id.clone(),
+            vault: party.vault.clone(),
             state,
             bytes_quota,
             keys_quota,
@@ -102,9 +184,9 @@ impl Ctx<'_> {
     }
 }
 
-impl Host for InvocationState {
+impl Host for StorageView<'_> {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, wit::Error>> {
-        self.count_host_call()?;
+        self.sandbox.count_host_call()?;
         let mut run = || -> Result<Option<Vec<u8>>, wit::Error> {
             check_key(&key)?;
             let ctx = self.storage_ctx()?;
@@ -118,7 +200,7 @@ impl Host for InvocationState {
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), wit::Error>> {
-        self.count_host_call()?;
+        self.sandbox.count_host_call()?;
         let run = || -> Result<(), wit::Error> {
             check_key(&key)?;
             self.storage_ctx()?.stage(&key, Some(value)).map(|_| ())
@@ -127,7 +209,7 @@ impl Host for InvocationState {
     }
 
     fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, wit::Error>> {
-        self.count_host_call()?;
+        self.sandbox.count_host_call()?;
         let mut run = || -> Result<bool, wit::Error> {
             check_key(&key)?;
             let mut ctx = self.storage_ctx()?;
@@ -140,7 +222,7 @@ impl Host for InvocationState {
     }
 
     fn list_keys(&mut self, prefix: String) -> wasmtime::Result<Result<Vec<String>, wit::Error>> {
-        self.count_host_call()?;
+        self.sandbox.count_host_call()?;
         let mut run = || -> Result<Vec<String>, wit::Error> {
             let ctx = self.storage_ctx()?;
             let conn = ctx.vault.conn().map_err(|e| unavailable(&e))?;

@@ -16,7 +16,7 @@ use wasmtime_wasi::p2::bindings::sync::io::{poll as sync_poll, streams as sync_s
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, StreamError, StreamResult};
 use wasmtime_wasi::runtime::in_tokio;
 
-use crate::runtime::{InvocationState, LimitKind};
+use crate::runtime::{LimitKind, Sandboxed};
 
 /// The resource table of one invocation, with its deadline.
 pub struct DeadlineIo<'a> {
@@ -32,14 +32,13 @@ impl HasData for DeadlineIoData {
     type Data<'a> = DeadlineIo<'a>;
 }
 
-impl InvocationState {
-    /// The view `wasi:io` calls get.
-    pub(crate) fn deadline_io(&mut self) -> DeadlineIo<'_> {
-        DeadlineIo {
-            table: &mut self.table,
-            deadline: self.deadline,
-            hit: &mut self.limiter.hit,
-        }
+/// The view `wasi:io` calls get.
+fn deadline_io<T: Sandboxed>(s: &mut T) -> DeadlineIo<'_> {
+    let sandbox = s.sandbox();
+    DeadlineIo {
+        table: &mut sandbox.table,
+        deadline: sandbox.deadline,
+        hit: &mut sandbox.limiter.hit,
     }
 }
 
@@ -221,10 +220,10 @@ impl sync_streams::HostInputStream for DeadlineIo<'_> {
 
 /// Replaces wasmtime-wasi's `wasi:io/poll` and `wasi:io/streams` in
 /// `linker` with the deadline-bounded ones.
-pub fn shadow(linker: &mut wasmtime::component::Linker<InvocationState>) -> anyhow::Result<()> {
+pub fn shadow<T: Sandboxed>(linker: &mut wasmtime::component::Linker<T>) -> anyhow::Result<()> {
     linker.allow_shadowing(true);
-    sync_poll::add_to_linker::<InvocationState, DeadlineIoData>(linker, InvocationState::deadline_io)?;
-    sync_streams::add_to_linker::<InvocationState, DeadlineIoData>(linker, InvocationState::deadline_io)?;
+    sync_poll::add_to_linker::<T, DeadlineIoData>(linker, deadline_io::<T>)?;
+    sync_streams::add_to_linker::<T, DeadlineIoData>(linker, deadline_io::<T>)?;
     linker.allow_shadowing(false);
     Ok(())
 }

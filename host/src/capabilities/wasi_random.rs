@@ -7,7 +7,7 @@ use wasmtime::component::HasData;
 use wasmtime_wasi::p2::bindings::random::{insecure, random};
 use wasmtime_wasi::random::WasiRandomCtx;
 
-use crate::runtime::{InvocationState, LimitKind};
+use crate::runtime::{LimitKind, Sandboxed};
 
 /// The random generators of one invocation, with what is left of its budget.
 pub struct RandomBudget<'a> {
@@ -24,15 +24,14 @@ impl HasData for RandomBudgetData {
     type Data<'a> = RandomBudget<'a>;
 }
 
-impl InvocationState {
-    /// The view `wasi:random` calls get.
-    pub(crate) fn random_budget(&mut self) -> RandomBudget<'_> {
-        RandomBudget {
-            ctx: self.wasi.random(),
-            used: &mut self.random_used,
-            max: self.limits.random_bytes,
-            hit: &mut self.limiter.hit,
-        }
+/// The view `wasi:random` calls get.
+fn random_budget<T: Sandboxed>(s: &mut T) -> RandomBudget<'_> {
+    let sandbox = s.sandbox();
+    RandomBudget {
+        ctx: sandbox.wasi.random(),
+        used: &mut sandbox.random_used,
+        max: sandbox.limits.random_bytes,
+        hit: &mut sandbox.limiter.hit,
     }
 }
 
@@ -76,10 +75,10 @@ impl insecure::Host for RandomBudget<'_> {
 
 /// Replaces wasmtime-wasi's `wasi:random/random` and `wasi:random/insecure`
 /// in `linker` with the budgeted ones.
-pub fn shadow(linker: &mut wasmtime::component::Linker<InvocationState>) -> anyhow::Result<()> {
+pub fn shadow<T: Sandboxed>(linker: &mut wasmtime::component::Linker<T>) -> anyhow::Result<()> {
     linker.allow_shadowing(true);
-    random::add_to_linker::<InvocationState, RandomBudgetData>(linker, InvocationState::random_budget)?;
-    insecure::add_to_linker::<InvocationState, RandomBudgetData>(linker, InvocationState::random_budget)?;
+    random::add_to_linker::<T, RandomBudgetData>(linker, random_budget::<T>)?;
+    insecure::add_to_linker::<T, RandomBudgetData>(linker, random_budget::<T>)?;
     linker.allow_shadowing(false);
     Ok(())
 }

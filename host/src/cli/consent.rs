@@ -236,7 +236,7 @@ fn show(host: &Host, user: &str, json: bool) -> CliResult {
         println!();
         let mut t = Table::new(&["PLUGIN", "CAPABILITY", "SCOPE", "STATUS", "PURPOSE"]);
         for c in caps {
-            t.row(vec![c.plugin, c.capability, c.scope, c.status, c.purpose]);
+            t.row(vec![c.plugin, c.capability, c.scope.to_string(), c.status, c.purpose]);
         }
         print!("{}", t.render());
     }

@@ -4,9 +4,9 @@ use super::args::UserCommand;
 use super::consent::types_arg;
 use super::output::{Table, indent, pretty, print_json, short_time};
 use super::{CliError, CliResult};
+use crate::capabilities::AccessOutcome;
 use crate::platform::{Host, InvokeOutcome};
 use crate::registry::{DataType, markdown_table};
-use crate::runtime::AccessOutcome;
 
 /// Prints what a plugin read and was refused, one line each.
 pub(super) fn print_accesses(outcome: &InvokeOutcome) {

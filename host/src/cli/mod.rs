@@ -31,6 +31,12 @@ pub(crate) enum CliError {
     Usage(String, Option<String>),
 }
 
+impl From<crate::vetting::VettingError> for CliError {
+    fn from(e: crate::vetting::VettingError) -> CliError {
+        CliError::from(HostError::from(e))
+    }
+}
+
 impl From<HostError> for CliError {
     fn from(e: HostError) -> CliError {
         CliError::Host(e)

@@ -82,7 +82,9 @@ pub fn serve(home: Option<&Path>, args: ServeArgs) -> CliResult {
     }
     runtime()?.block_on(async move {
         let state = serve::prepare(&home, config).await.map_err(failed)?;
-        let server = serve::start(state.clone()).await.map_err(failed)?;
+        let server = serve::start(state.clone(), crate::web::router(state.clone()))
+            .await
+            .map_err(failed)?;
         tracing::info!(
             addr = %server.addr,
             resource = %state.resource(),

@@ -3,6 +3,7 @@
 //! platform policy (checked on every host call).
 
 mod calendar;
+mod capability;
 mod fields;
 mod grants;
 mod granularity;
@@ -10,6 +11,7 @@ mod granularity;
 mod properties;
 
 pub use calendar::{BucketWalker, Calendar, UnknownZone};
+pub use capability::{Capability, CapabilityScope};
 pub use fields::{Fields, UnknownField};
 pub use grants::{Denial, DenialReason, EffectiveGrant, GrantSet, PlatformPolicy, TypeRequest, UserGrant};
 pub use granularity::Granularity;

@@ -4,6 +4,7 @@
 //! string may hold a character that would conceal or rewrite what is shown.
 
 mod error;
+mod origin;
 mod parse;
 #[cfg(test)]
 mod properties;
@@ -18,6 +19,7 @@ use crate::consent::{Fields, Granularity, TypeRequest};
 use crate::registry::DataType;
 
 pub use error::ManifestError;
+pub use origin::Origin;
 
 /// The file name of a manifest inside a plugin directory.
 pub const MANIFEST_FILE: &str = "healthplug.toml";
@@ -81,7 +83,7 @@ pub struct StorageRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NetworkRequest {
     /// The origins the plugin may reach.
-    pub allow: Vec<crate::network::Origin>,
+    pub allow: Vec<Origin>,
     /// Why.
     pub purpose: String,
     /// Requests per invocation asked for.

@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::error::{Locator, ManifestError, key_at, toml_message};
 use super::raw::{RawManifest, RawNetwork, RawPlugin, RawRead};
 use super::strings::{check_text, is_kebab_id, is_semver};
-use super::{Manifest, ManifestLimits, NetworkRequest, ReadRequest, StorageRequest, World, WriteRequest};
+use super::{Manifest, ManifestLimits, NetworkRequest, Origin, ReadRequest, StorageRequest, World, WriteRequest};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
 
@@ -204,8 +204,7 @@ fn parse_network(at: &Locator<'_>, n: &RawNetwork) -> Result<NetworkRequest, Man
     }
     let mut allow = Vec::new();
     for origin in n.allow.get_ref() {
-        let parsed = crate::network::Origin::parse(origin.get_ref())
-            .map_err(|e| at.error(Some(origin.span()), "network.allow", e))?;
+        let parsed = Origin::parse(origin.get_ref()).map_err(|e| at.error(Some(origin.span()), "network.allow", e))?;
         if parsed.scheme != "https" {
             return Err(at.error(
                 Some(origin.span()),

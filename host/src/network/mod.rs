@@ -7,11 +7,11 @@
 
 mod addr;
 mod capped;
-mod origin;
 mod policy;
 mod send;
 
+/// Allowlisted origins are parsed with the manifest; egress matches them.
+pub use crate::manifest::Origin;
 pub use addr::non_global_reason;
-pub use origin::Origin;
 pub use policy::{EgressGrant, EgressStats, NetworkPolicy, Resolver};
 pub use send::{EgressHooks, EgressParty};

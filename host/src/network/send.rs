@@ -17,7 +17,9 @@ use wasmtime_wasi_http::{
 
 use super::capped::Capped;
 use super::{EgressGrant, EgressStats, NetworkPolicy, non_global_reason};
-use crate::vault::{AuditEvent, AuditKind, Vault};
+use crate::consent::Capability;
+use crate::ports::{AuditEvent, AuditKind};
+use crate::ports::{AuditSink, GrantSource};
 
 /// Headers a plugin may never set, beyond wasi-http's defaults.
 const EXTRA_FORBIDDEN: [&str; 4] = ["forwarded", "x-real-ip", "via", "proxy-authorization"];
@@ -46,8 +48,10 @@ fn host_header(host: &str, port: u16) -> String {
 /// Who is sending: the user and plugin the invocation runs for.
 #[derive(Clone)]
 pub struct EgressParty {
-    /// The vault (for the user's current grant and the audit log).
-    pub vault: Vault,
+    /// The user's current network grant, read per request.
+    pub grants: Arc<dyn GrantSource>,
+    /// Where every request is audited before it is sent.
+    pub audit: Arc<dyn AuditSink>,
     /// The user's row id.
     pub user_id: i64,
     /// The user's ref.
@@ -83,18 +87,14 @@ impl EgressHooks {
 
     /// The grant in force now: the manifest's origins the user granted.
     fn grant(&self) -> Result<Option<EgressGrant>, String> {
-        let conn = self.audit.vault.conn().map_err(|e| e.to_string())?;
-        let scope = crate::vault::capabilities::active(
-            &conn,
-            self.audit.user_id,
-            &self.audit.plugin,
-            crate::vault::Capability::Network,
-        )
-        .map_err(|e| e.to_string())?;
+        let party = &self.audit;
+        let scope = party
+            .grants
+            .capability(party.user_id, &party.plugin, Capability::Network)
+            .map_err(|e| e.to_string())?;
         Ok(scope.map(|scope| {
-            let granted: Vec<&str> = scope.split(',').map(str::trim).collect();
             let mut g = (*self.manifest).clone();
-            g.origins.retain(|o| granted.contains(&o.to_string().as_str()));
+            g.origins.retain(|o| scope.allows_origin(&o.to_string()));
             g
         }))
     }
@@ -150,8 +150,8 @@ impl EgressHooks {
             .detail(detail);
         event.data_type = None;
         event.fields = Some(format!("{method} {host}"));
-        match self.audit.vault.audit(&event) {
-            Ok(_) => Ok(()),
+        match self.audit.audit.record(vec![event]) {
+            Ok(()) => Ok(()),
             Err(e) => Err(Error::InternalError(Some(format!(
                 "the request could not be audited, so it fails: {e:#}"
             )))),

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::Host;
-use crate::consent::{Fields, Granularity, UserGrant};
+use crate::consent::{CapabilityScope, Fields, Granularity, UserGrant};
 use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::registry::DataType;
@@ -55,8 +55,8 @@ pub struct CapabilityView {
     pub plugin: String,
     /// `storage` or `network`.
     pub capability: String,
-    /// For network: the origins.
-    pub scope: String,
+    /// What it covers (the quota, or the origins).
+    pub scope: CapabilityScope,
     /// `active` or `revoked`.
     pub status: String,
     /// The purpose from the manifest.

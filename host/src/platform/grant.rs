@@ -11,13 +11,15 @@ use super::load::LoadedPlugin;
 use crate::consent::{TypeRequest, UserGrant};
 use crate::error::HostError;
 use crate::registry::DataType;
-use crate::vault::{AuditEvent, AuditKind, Capability, UserRecord, audit, capabilities, consents, now_ms};
+use crate::vault::{
+    AuditEvent, AuditKind, Capability, CapabilityScope, UserRecord, audit, capabilities, consents, now_ms,
+};
 
 /// One checked request, ready to write.
 struct Planned {
     rows: Vec<UserGrant>,
     storage: bool,
-    network: Option<String>,
+    network: Option<CapabilityScope>,
 }
 
 fn check_against_request(req: &GrantRequest, ty: DataType, r: &TypeRequest, plugin: &str) -> Result<(), HostError> {
@@ -56,7 +58,11 @@ fn check_against_request(req: &GrantRequest, ty: DataType, r: &TypeRequest, plug
 }
 
 /// The network scope `req` asks for, checked against the manifest.
-fn network_scope(req: &GrantRequest, loaded: &LoadedPlugin, plugin: &str) -> Result<Option<String>, HostError> {
+fn network_scope(
+    req: &GrantRequest,
+    loaded: &LoadedPlugin,
+    plugin: &str,
+) -> Result<Option<CapabilityScope>, HostError> {
     match (&req.network, &loaded.manifest.network) {
         (None, _) => Ok(None),
         (Some(_), None) => Err(HostError::Consent(format!(
@@ -70,11 +76,8 @@ fn network_scope(req: &GrantRequest, loaded: &LoadedPlugin, plugin: &str) -> Res
                     declared.join(", ")
                 )));
             }
-            Ok(Some(if asked.is_empty() {
-                declared.join(",")
-            } else {
-                asked.join(",")
-            }))
+            let origins = if asked.is_empty() { declared } else { asked.clone() };
+            Ok(Some(CapabilityScope::Network { origins }))
         }
     }
 }
@@ -187,10 +190,10 @@ impl Host {
     ) -> Result<(), HostError> {
         let digest = &loaded.record.component_sha256;
         let manifest = &loaded.manifest;
-        let storage_scope = format!(
-            "max-bytes={};max-keys={}",
-            loaded.limits.storage_bytes, loaded.limits.storage_keys
-        );
+        let storage_scope = CapabilityScope::Storage {
+            max_bytes: loaded.limits.storage_bytes,
+            max_keys: loaded.limits.storage_keys,
+        };
         self.vault.write(|tx| {
             for p in plans {
                 consents::put(tx, user.id, plugin, &p.rows)?;
@@ -207,13 +210,13 @@ impl Host {
                     ),
                 ] {
                     let Some(scope) = scope else { continue };
-                    capabilities::put(tx, user.id, plugin, capability, &scope, now)?;
+                    capabilities::put(tx, user.id, plugin, &scope, now)?;
                     let mut event = AuditEvent::new(AuditKind::Grant)
                         .user(&user.user_ref)
                         .plugin(plugin, digest);
                     event.purpose = purpose;
                     event.outcome = Some("ok".into());
-                    event.detail = Some(if scope.is_empty() {
+                    event.detail = Some(if scope == (CapabilityScope::Network { origins: Vec::new() }) {
                         capability.id().to_string()
                     } else {
                         format!("{}: {scope}", capability.id())

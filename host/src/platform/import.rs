@@ -12,8 +12,8 @@ use super::Host;
 use super::install::WorldPre;
 use crate::bindings::healthplug::plugin::types::{Error as WitError, IngestError, IngestReport};
 use crate::capabilities::SourceFile;
+use crate::capabilities::{Outcome, run};
 use crate::error::HostError;
-use crate::runtime::{Outcome, run};
 use crate::vault::{AuditEvent, AuditKind};
 
 /// Samples stored for one type.
@@ -146,7 +146,7 @@ impl Host {
         };
         let user = self.user(user)?;
         let (input, name, bytes) = open_input(file)?;
-        let mut call = self.call_state(&loaded, Some(self.session(&user)?));
+        let (mut call, egress) = self.call_state(&loaded, Some(self.session(&user)?));
         call.input = input;
         let options = options.to_string();
         let outcome: Outcome<Result<IngestReport, IngestError>> = run(self.runtime(), &loaded.limits, call, |store| {
@@ -154,7 +154,7 @@ impl Host {
             instance.call_ingest(&mut *store, &options)
         });
         let succeeded = matches!(outcome.value, Ok(Ok(_)));
-        let committed = self.finish_invocation(&loaded, &user.user_ref, &outcome.call, succeeded)?;
+        let committed = self.finish_invocation(&loaded, &user.user_ref, &outcome.call, egress.as_deref(), succeeded)?;
         let total: u64 = committed.iter().map(|(_, n)| n).sum();
         self.audit_import(
             &loaded,
@@ -183,7 +183,7 @@ impl Host {
         };
         // Found at commit (staging never looks at what is stored, so a
         // write's answer and timing cannot tell the plugin either).
-        let staged: u64 = outcome.call.staged.iter().map(|(_, n)| n).sum();
+        let staged: u64 = outcome.call.health.staged.iter().map(|(_, n)| n).sum();
         let duplicates = if committed.is_empty() {
             0
         } else {

@@ -23,7 +23,7 @@ use super::load::{invalid, sha256_hex};
 use super::succession::{Succession, succession};
 use crate::error::HostError;
 use crate::manifest::Manifest;
-use crate::runtime::{CacheOutcome, EffectiveLimits};
+use crate::runtime::CacheOutcome;
 use crate::vault::{AuditEvent, AuditKind, PluginRecord, audit, now_ms, plugins};
 use crate::vetting::{Approval, ApprovalError, MAX_COMPONENT_BYTES, read_plugin};
 
@@ -152,7 +152,7 @@ impl Host {
             approval: if options.dev { None } else { options.approval.clone() },
         };
         self.commit_install(&record, previous.as_ref(), succession)?;
-        let limits = EffectiveLimits::resolve(
+        let limits = crate::capabilities::resolve_limits(
             &manifest.limits,
             manifest.storage.as_ref(),
             &self.runtime.config().platform,

@@ -7,8 +7,9 @@ use serde::Serialize;
 use super::Host;
 use super::install::{LoadedPlugin, WorldPre};
 use crate::bindings::healthplug::plugin::types::ToolError;
+use crate::capabilities::{Access, AccessOutcome, Outcome, run};
 use crate::error::HostError;
-use crate::runtime::{Access, LimitKind, LogLine, Outcome, RunFailure, run};
+use crate::runtime::{LimitKind, LogLine, RunFailure};
 use crate::vault::{AuditEvent, AuditKind};
 
 /// The largest arguments text accepted, bytes.
@@ -88,7 +89,7 @@ impl Host {
         let WorldPre::Plugin(pre) = &loaded.pre else {
             return Ok(Vec::new());
         };
-        let call = self.call_state(&loaded, None);
+        let (call, _) = self.call_state(&loaded, None);
         let outcome = run(self.runtime(), &loaded.limits, call, |store| {
             let instance = pre.instantiate(&mut *store)?;
             instance.call_tools(&mut *store)
@@ -132,7 +133,7 @@ impl Host {
                 "the arguments must be a JSON object, got `{args}`"
             )));
         }
-        let call = self.call_state(&loaded, Some(self.session(&user)?));
+        let (call, egress) = self.call_state(&loaded, Some(self.session(&user)?));
         let max_output = loaded.limits.output_bytes;
         let outcome: Outcome<Result<String, ToolError>> = run(self.runtime(), &loaded.limits, call, |store| {
             let instance = pre.instantiate(&mut *store)?;
@@ -164,13 +165,14 @@ impl Host {
             ));
         event.count = Some(outcome.host_calls);
         self.vault.audit(&event)?;
-        let committed = self.finish_invocation(&loaded, &user.user_ref, &outcome.call, matches!(value, Ok(Ok(_))))?;
+        let succeeded = matches!(value, Ok(Ok(_)));
+        let committed = self.finish_invocation(&loaded, &user.user_ref, &outcome.call, egress.as_deref(), succeeded)?;
         // Writes are reported as written only once committed: a failed
         // invocation (or a revoke before its commit) wrote nothing.
         let mut accesses = outcome.accesses;
         accesses.extend(committed.into_iter().map(|(data_type, count)| Access {
             data_type,
-            outcome: crate::runtime::AccessOutcome::Written { count },
+            outcome: AccessOutcome::Written { count },
         }));
         let result = match value {
             Ok(Ok(text)) => Ok(text),

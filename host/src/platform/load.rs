@@ -13,11 +13,12 @@ use wasmtime::component::Component;
 use super::Host;
 use crate::bindings::PluginPre;
 use crate::bindings::connector::ConnectorPre;
+use crate::capabilities::InvocationState;
 use crate::capabilities::linker_for;
 use crate::consent::TypeRequest;
 use crate::error::HostError;
 use crate::manifest::{Manifest, World};
-use crate::runtime::{CacheOutcome, EffectiveLimits, InvocationState};
+use crate::runtime::{CacheOutcome, EffectiveLimits};
 use crate::vault::{AuditEvent, AuditKind, PluginRecord, audit, plugins};
 use crate::vetting::inspect;
 pub(crate) use crate::vetting::sha256_hex;
@@ -215,7 +216,7 @@ impl Host {
             self.verify_approval(text, &record.id, &record.version, &actual, &record.manifest_sha256)?;
         }
         let (pre, _, _) = self.prepare(&manifest, &record.component_sha256, &bytes, &file)?;
-        let limits = EffectiveLimits::resolve(
+        let limits = crate::capabilities::resolve_limits(
             &manifest.limits,
             manifest.storage.as_ref(),
             &self.runtime.config().platform,

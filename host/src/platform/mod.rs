@@ -10,6 +10,7 @@ mod import;
 mod install;
 mod invoke;
 mod load;
+mod ports;
 mod reconsent;
 mod records;
 mod serving;
@@ -95,7 +96,10 @@ impl Host {
     /// Opens the home directory sharing `runtime` (one engine per process).
     pub fn open_with(home: &Path, runtime: Arc<Runtime>, policy: PlatformPolicy) -> Result<Host, HostError> {
         let vault = Vault::open(home)?;
-        let cache = ComponentCache::new(&vault.home().join("cache"), vault.keys().cache.clone())?;
+        let cache = ComponentCache::new(
+            &vault.home().join("cache"),
+            vault.keys().cache.derive_bytes(b"healthplug cache entry mac key v1"),
+        )?;
         let components = ComponentStore::open(vault.home())?;
         Ok(Host {
             vault,

@@ -5,16 +5,17 @@
 //! succeeded and discarded when it failed, and its egress is summarised in
 //! the audit log.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::Host;
 use super::install::LoadedPlugin;
-use crate::consent::GrantSet;
+use crate::capabilities::{CallState, HealthState, Party, PluginIdentity, StorageState, UserSession};
+use crate::consent::{Capability, GrantSet};
 use crate::error::HostError;
-use crate::network::{EgressGrant, EgressHooks, EgressParty};
+use crate::network::{EgressGrant, EgressHooks, EgressParty, EgressStats};
 use crate::registry::DataType;
-use crate::runtime::{CallState, PluginIdentity, StorageState, UserSession};
 use crate::vault::UserRecord;
 use crate::vault::{
     AuditEvent, AuditKind, audit, capabilities as capability_rows, chunks, consents, storage as storage_rows,
@@ -23,13 +24,14 @@ use crate::vault::{
 /// Why the user no longer grants what `call` is about to commit, read from
 /// the consent rows inside the commit transaction (`None`: still granted).
 fn revoked_since(tx: &rusqlite::Connection, call: &CallState) -> anyhow::Result<Option<String>> {
-    let Some(session) = &call.user else {
+    let (party, health) = (&call.party, &call.health);
+    let Some(session) = &party.user else {
         return Ok(None);
     };
-    let rows = consents::grants(tx, session.user.id, &call.plugin.id)?;
-    let grants = GrantSet::compute(&call.requests, &rows, &call.policy);
+    let rows = consents::grants(tx, session.user.id, &party.plugin.id)?;
+    let grants = GrantSet::compute(&health.requests, &rows, &health.policy);
     let now = crate::vault::now_ms();
-    for (ty, _) in &call.staged {
+    for (ty, _) in &health.staged {
         if let Err(denial) = grants.check_write(*ty, now) {
             return Ok(Some(format!(
                 "writing {ty} is no longer granted ({})",
@@ -38,14 +40,7 @@ fn revoked_since(tx: &rusqlite::Connection, call: &CallState) -> anyhow::Result<
         }
     }
     let storage_writes = call.storage.as_ref().is_some_and(|s| !s.overlay.is_empty());
-    if storage_writes
-        && capability_rows::active(
-            tx,
-            session.user.id,
-            &call.plugin.id,
-            capability_rows::Capability::Storage,
-        )?
-        .is_none()
+    if storage_writes && capability_rows::active(tx, session.user.id, &party.plugin.id, Capability::Storage)?.is_none()
     {
         return Ok(Some("storage is no longer granted".into()));
     }
@@ -85,8 +80,13 @@ impl Host {
             .map_err(|e| HostError::InvalidRequest(format!("{e:#}")))
     }
 
-    /// The consent state an invocation of `plugin` starts with.
-    pub(crate) fn call_state(&self, plugin: &LoadedPlugin, user: Option<UserSession>) -> CallState {
+    /// The state an invocation of `plugin` starts with, and the counters of
+    /// its egress hooks (when the manifest declares `[network]`).
+    pub(crate) fn call_state(
+        &self,
+        plugin: &LoadedPlugin,
+        user: Option<UserSession>,
+    ) -> (CallState, Option<Arc<EgressStats>>) {
         let egress = match (&plugin.manifest.network, &user) {
             (Some(net), Some(session)) => {
                 let policy = &self.network;
@@ -101,7 +101,8 @@ impl Host {
                     deadline: Instant::now() + Duration::from_millis(u64::from(plugin.limits.timeout_ms)),
                 };
                 let party = EgressParty {
-                    vault: self.vault.clone(),
+                    grants: Arc::new(self.vault.clone()),
+                    audit: Arc::new(self.vault.clone()),
                     user_id: session.user.id,
                     user_ref: session.user.user_ref.clone(),
                     plugin: plugin.record.id.clone(),
@@ -111,29 +112,27 @@ impl Host {
             }
             _ => None,
         };
-        CallState {
+        let stats = egress.as_ref().map(EgressHooks::stats);
+        let party = Party {
             vault: self.vault.clone(),
+            grants: Arc::new(self.vault.clone()),
+            audit: Arc::new(self.vault.clone()),
             plugin: PluginIdentity {
                 id: plugin.record.id.clone(),
                 digest: plugin.record.component_sha256.clone(),
                 dev: plugin.record.dev,
             },
             user,
-            requests: plugin.requests.clone(),
-            policy: self.policy.clone(),
-            grants: GrantSet::empty(),
-            consent_version: -1,
-            accesses: Vec::new(),
-            host_calls: 0,
             invocation: new_invocation_id(),
-            staged: Vec::new(),
-            decrypts: 0,
-            cursors: Vec::new(),
-            input: None,
+        };
+        let call = CallState {
+            party,
+            health: HealthState::new(plugin.requests.clone(), self.policy.clone()),
             storage: plugin.manifest.storage.as_ref().map(|_| StorageState::default()),
-            egress_stats: egress.as_ref().map(EgressHooks::stats),
-            egress,
-        }
+            input: None,
+            egress: egress.map(|e| Box::new(e) as Box<dyn wasmtime_wasi_http::WasiHttpHooks>),
+        };
+        (call, stats)
     }
 
     /// Ends an invocation: commits (on success) or discards (on failure)
@@ -144,9 +143,10 @@ impl Host {
         plugin: &LoadedPlugin,
         user_ref: &str,
         call: &CallState,
+        egress: Option<&EgressStats>,
         success: bool,
     ) -> Result<Vec<(DataType, u64)>, HostError> {
-        if let Some(stats) = &call.egress_stats {
+        if let Some(stats) = egress {
             let requests = stats.requests.load(Ordering::Relaxed);
             if requests > 0 {
                 let event = AuditEvent::new(AuditKind::Egress)
@@ -163,12 +163,12 @@ impl Host {
             }
         }
         let storage_writes = call.storage.as_ref().is_some_and(|s| !s.overlay.is_empty());
-        if call.staged.is_empty() && !storage_writes {
+        if call.health.staged.is_empty() && !storage_writes {
             return Ok(Vec::new());
         }
         if !success {
             let conn = self.vault.conn()?;
-            chunks::discard_staged(&conn, &call.invocation)?;
+            chunks::discard_staged(&conn, &call.party.invocation)?;
             return Ok(Vec::new());
         }
         let requests = plugin.manifest.type_requests();
@@ -176,7 +176,7 @@ impl Host {
             // Re-checked inside the commit: a revoke that landed while the
             // invocation ran is never undone by its commit.
             if let Some(reason) = revoked_since(tx, call)? {
-                chunks::discard_staged(tx, &call.invocation)?;
+                chunks::discard_staged(tx, &call.party.invocation)?;
                 let event = AuditEvent::new(AuditKind::Write)
                     .user(user_ref)
                     .plugin(&plugin.record.id, &plugin.record.component_sha256)
@@ -185,8 +185,8 @@ impl Host {
                 audit::append(tx, self.vault.keys(), &event)?;
                 return Ok(Vec::new());
             }
-            let committed = match &call.user {
-                Some(session) => chunks::commit_staged(tx, &call.invocation, session.user.id, &session.key)?,
+            let committed = match &call.party.user {
+                Some(session) => chunks::commit_staged(tx, &call.party.invocation, session.user.id, &session.key)?,
                 None => Vec::new(),
             };
             for (ty, count) in &committed {
@@ -214,7 +214,7 @@ impl Host {
         user_ref: &str,
         call: &CallState,
     ) -> anyhow::Result<()> {
-        let (Some(state), Some(session)) = (&call.storage, &call.user) else {
+        let (Some(state), Some(session)) = (&call.storage, &call.party.user) else {
             return Ok(());
         };
         if state.overlay.is_empty() {

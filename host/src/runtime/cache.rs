@@ -21,8 +21,6 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 use zeroize::Zeroizing;
 
-use crate::vault::SecretKey;
-
 /// What every cache entry's MAC starts with (domain separation).
 const ENTRY_LABEL: &[u8] = b"healthplug-cache-entry-v1";
 /// Length of the MAC at the start of each file.
@@ -57,14 +55,16 @@ fn is_digest(sha256: &str) -> bool {
 }
 
 impl ComponentCache {
-    /// A cache in `dir` (created if missing), authenticated with `key`.
-    pub fn new(dir: &Path, key: SecretKey) -> Result<ComponentCache> {
+    /// A cache in `dir` (created if missing), its entries authenticated
+    /// with HMAC-SHA256 under `mac_key` (the caller derives it from a
+    /// secret of its own; anyone holding it can forge entries).
+    pub fn new(dir: &Path, mac_key: Zeroizing<[u8; 32]>) -> Result<ComponentCache> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let handle =
             Dir::open_ambient_dir(dir, ambient_authority()).with_context(|| format!("opening {}", dir.display()))?;
         Ok(ComponentCache {
             dir: handle,
-            key: Zeroizing::new(key.mac(b"healthplug cache entry mac key v1")),
+            key: mac_key,
         })
     }
 

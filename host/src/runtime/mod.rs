@@ -1,13 +1,16 @@
 //! The wasmtime runtime: one engine per process, the compiled-component
-//! cache, the per-invocation store state and the call runner.
+//! cache, the sandbox every store holds and the call runner. It knows
+//! wasmtime, limits and slots only: `run` is generic over the store's data
+//! (anything holding a [`Sandbox`]), and nothing here imports the vault,
+//! consent, network or manifest.
 
 mod cache;
 mod engine;
 mod limits;
 pub mod logs;
 mod run;
+mod sandbox;
 mod slots;
-mod state;
 
 pub(crate) use cache::write_atomically;
 pub use cache::{CacheOutcome, ComponentCache};
@@ -15,6 +18,4 @@ pub use engine::{Runtime, RuntimeConfig, engine_config};
 pub use limits::{EffectiveLimits, LimitKind, PlatformLimits};
 pub use logs::LogLine;
 pub use run::{Outcome, RunFailure, run};
-pub use state::{
-    Access, AccessOutcome, CallState, InvocationState, PluginIdentity, PluginLimiter, StorageState, UserSession,
-};
+pub use sandbox::{PluginLimiter, Sandbox, Sandboxed};

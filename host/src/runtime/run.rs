@@ -13,7 +13,7 @@ use wasmtime_wasi::I32Exit;
 use super::engine::Runtime;
 use super::limits::{EffectiveLimits, LimitKind};
 use super::logs::LogLine;
-use super::state::{Access, CallState, InvocationState};
+use super::sandbox::{Sandbox, Sandboxed};
 
 /// How a plugin call failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -69,12 +69,10 @@ impl RunFailure {
     }
 }
 
-/// The result of a call, with what the plugin did along the way.
-pub struct Outcome<R> {
+/// The result of a call, with the store's data at the end.
+pub struct Outcome<D, R> {
     /// The call's value or failure.
     pub value: Result<R, RunFailure>,
-    /// Data accesses.
-    pub accesses: Vec<Access>,
     /// The invocation log.
     pub logs: Vec<LogLine>,
     /// Wall time.
@@ -85,8 +83,8 @@ pub struct Outcome<R> {
     pub peak_memory: usize,
     /// Fuel burnt (0 when the runtime does not meter fuel).
     pub fuel_used: u64,
-    /// The consent state at the end (for callers that continue with it).
-    pub call: CallState,
+    /// The store's data at the end (for callers that continue with it).
+    pub data: D,
 }
 
 /// The message of an error, without wasmtime's "error while executing at
@@ -160,29 +158,35 @@ fn classify(err: &wasmtime::Error, limiter_hit: Option<LimitKind>, limits: &Effe
     }
 }
 
-impl<R> Outcome<R> {
+impl<D, R> Outcome<D, R> {
     /// A call that never reached the plugin.
-    fn not_run(failure: RunFailure, call: CallState, started: Instant) -> Outcome<R> {
+    fn not_run(failure: RunFailure, data: D, started: Instant) -> Outcome<D, R> {
         Outcome {
             value: Err(failure),
-            accesses: Vec::new(),
             logs: Vec::new(),
             elapsed: started.elapsed(),
             host_calls: 0,
             peak_memory: 0,
             fuel_used: 0,
-            call,
+            data,
         }
     }
 }
 
-/// Runs `body` against a fresh store for `call`, under `limits`.
-pub fn run<R>(
+fn logs_of(sandbox: &Sandbox) -> Vec<LogLine> {
+    match sandbox.log.lock() {
+        Ok(buffer) => buffer.lines(),
+        Err(poisoned) => poisoned.into_inner().lines(),
+    }
+}
+
+/// Runs `body` against a fresh store holding `data`, under `limits`.
+pub fn run<D: Sandboxed, R>(
     runtime: &Runtime,
     limits: &EffectiveLimits,
-    call: CallState,
-    body: impl FnOnce(&mut Store<InvocationState>) -> wasmtime::Result<R>,
-) -> Outcome<R> {
+    data: D,
+    body: impl FnOnce(&mut Store<D>) -> wasmtime::Result<R>,
+) -> Outcome<D, R> {
     let started = Instant::now();
     let Some(_slot) = runtime.acquire_slot() else {
         let detail = format!(
@@ -190,7 +194,7 @@ pub fn run<R>(
             runtime.config().pool_slots,
             runtime.config().slot_wait.as_secs()
         );
-        return Outcome::not_run(RunFailure::Busy { detail }, call, started);
+        return Outcome::not_run(RunFailure::Busy { detail }, data, started);
     };
     let engine = match runtime.engine_for(limits.fuel.is_some()) {
         Ok(engine) => engine,
@@ -199,13 +203,13 @@ pub fn run<R>(
                 RunFailure::Trap {
                     message: format!("{e:#}"),
                 },
-                call,
+                data,
                 started,
             );
         }
     };
-    let mut store = Store::new(engine, InvocationState::new(call, limits.clone()));
-    store.limiter(|s| &mut s.limiter);
+    let mut store = Store::new(engine, data);
+    store.limiter(|s| &mut s.sandbox().limiter);
     store.set_epoch_deadline(runtime.deadline_ticks(limits.timeout_ms));
     store.epoch_deadline_trap();
     store.set_hostcall_fuel(limits.hostcall_bytes);
@@ -213,15 +217,16 @@ pub fn run<R>(
         && let Err(e) = store.set_fuel(fuel)
     {
         let message = format!("setting the fuel budget failed: {e}");
-        return Outcome::not_run(RunFailure::Trap { message }, store.into_data().call, started);
+        return Outcome::not_run(RunFailure::Trap { message }, store.into_data(), started);
     }
     let result = body(&mut store);
     let fuel_used = limits
         .fuel
         .map_or(0, |budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
-    let state = store.into_data();
+    let mut data = store.into_data();
+    let sandbox = data.sandbox();
     let value = match result {
-        Ok(v) => match state.limiter.hit {
+        Ok(v) => match sandbox.limiter.hit {
             // A budget exhausted inside a host call the plugin survived is
             // still a limit hit.
             Some(LimitKind::HostCalls) => Err(RunFailure::Limit {
@@ -230,20 +235,16 @@ pub fn run<R>(
             }),
             _ => Ok(v),
         },
-        Err(e) => Err(classify(&e, state.limiter.hit, limits)),
+        Err(e) => Err(classify(&e, sandbox.limiter.hit, limits)),
     };
-    let logs = match state.log.lock() {
-        Ok(buffer) => buffer.lines(),
-        Err(poisoned) => poisoned.into_inner().lines(),
-    };
+    let (logs, host_calls, peak_memory) = (logs_of(sandbox), sandbox.host_calls, sandbox.limiter.peak_memory);
     Outcome {
         value,
-        accesses: state.call.accesses.clone(),
         logs,
         elapsed: started.elapsed(),
-        host_calls: state.call.host_calls,
-        peak_memory: state.limiter.peak_memory,
+        host_calls,
+        peak_memory,
         fuel_used,
-        call: state.call,
+        data,
     }
 }

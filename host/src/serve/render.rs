@@ -9,9 +9,10 @@
 use rmcp::model::{CallToolResult, ContentBlock as Content};
 use serde_json::Value;
 
+use crate::capabilities::AccessOutcome;
 use crate::error::HostError;
 use crate::platform::{InvokeOutcome, ToolFailure};
-use crate::runtime::{AccessOutcome, RunFailure};
+use crate::runtime::RunFailure;
 use crate::text::{sanitize_block, sanitize_line};
 
 /// A check of a JSON result against a declared output schema: `Err`
@@ -209,9 +210,9 @@ pub fn clean(value: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capabilities::Access;
     use crate::consent::Fields;
     use crate::registry::DataType;
-    use crate::runtime::Access;
 
     fn outcome(result: Result<String, ToolFailure>, accesses: Vec<Access>) -> InvokeOutcome {
         InvokeOutcome {

@@ -40,8 +40,9 @@ fn mcp_service(
     )
 }
 
-/// The router.
-pub fn router(state: Arc<ServeState>, cancel: &CancellationToken) -> Router {
+/// The router: health, metrics, OAuth metadata and MCP, with `pages` (the
+/// web pages, which sit above this module and are handed in) merged.
+pub fn router(state: Arc<ServeState>, cancel: &CancellationToken, pages: Router<Arc<ServeState>>) -> Router {
     let mcp = Router::new()
         .route_service("/mcp", mcp_service(&state, false, cancel))
         .route_service("/plugins/{plugin}/mcp", mcp_service(&state, true, cancel))
@@ -56,7 +57,7 @@ pub fn router(state: Arc<ServeState>, cancel: &CancellationToken) -> Router {
             get(auth::resource_metadata),
         )
         .merge(mcp)
-        .merge(crate::web::router(state.clone()))
+        .merge(pages)
         .with_state(state)
 }
 
@@ -133,7 +134,7 @@ impl Server {
 
 /// Binds and starts serving; stops when `shutdown` is cancelled, after
 /// in-flight requests finish or the grace period ends.
-pub async fn start(state: Arc<ServeState>) -> Result<Server, ServeError> {
+pub async fn start(state: Arc<ServeState>, pages: Router<Arc<ServeState>>) -> Result<Server, ServeError> {
     let listener = tokio::net::TcpListener::bind(state.config.listen)
         .await
         .map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", state.config.listen)))?;
@@ -143,7 +144,7 @@ pub async fn start(state: Arc<ServeState>) -> Result<Server, ServeError> {
     let _ = state.bound.set(addr);
     let shutdown = CancellationToken::new();
     let mcp_cancel = CancellationToken::new();
-    let app = router(state.clone(), &mcp_cancel);
+    let app = router(state.clone(), &mcp_cancel, pages);
     let grace = state.config.limits.shutdown_grace();
     spawn_key_refresh(&state, &shutdown);
     let stop = shutdown.clone();

@@ -8,32 +8,42 @@ use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use serde::Serialize;
 
 use super::rowmac::{self, CAPABILITIES};
+use crate::consent::{Capability, CapabilityScope};
 
-/// A capability a user may grant a plugin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Capability {
-    /// Private key-value storage.
-    Storage,
-    /// HTTPS egress to allowlisted origins.
-    Network,
+/// The text a scope is stored as: `max-bytes=N;max-keys=M` for storage,
+/// the origins comma-separated for network. Only this module writes or
+/// reads it.
+fn encode(scope: &CapabilityScope) -> String {
+    match scope {
+        CapabilityScope::Storage { max_bytes, max_keys } => format!("max-bytes={max_bytes};max-keys={max_keys}"),
+        CapabilityScope::Network { origins } => origins.join(","),
+    }
 }
 
-impl Capability {
-    /// The kebab-case name.
-    pub fn id(self) -> &'static str {
-        match self {
-            Capability::Storage => "storage",
-            Capability::Network => "network",
+/// The scope stored as `text` for `capability`. A storage scope missing a
+/// quota has none (older rows); a quota that does not parse grants 0, so
+/// a damaged row can only narrow what is granted.
+fn decode(capability: Capability, text: &str) -> CapabilityScope {
+    match capability {
+        Capability::Storage => {
+            let (mut max_bytes, mut max_keys) = (u64::MAX, u64::MAX);
+            for part in text.split(';') {
+                match part.split_once('=') {
+                    Some(("max-bytes", v)) => max_bytes = v.parse().unwrap_or(0),
+                    Some(("max-keys", v)) => max_keys = v.parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+            CapabilityScope::Storage { max_bytes, max_keys }
         }
-    }
-
-    fn from_id(id: &str) -> Option<Capability> {
-        match id {
-            "storage" => Some(Capability::Storage),
-            "network" => Some(Capability::Network),
-            _ => None,
-        }
+        Capability::Network => CapabilityScope::Network {
+            origins: text
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect(),
+        },
     }
 }
 
@@ -42,8 +52,8 @@ impl Capability {
 pub struct CapabilityGrant {
     /// Which capability.
     pub capability: Capability,
-    /// For network: the origins granted, comma-separated; empty otherwise.
-    pub scope: String,
+    /// What it covers.
+    pub scope: CapabilityScope,
     /// When granted.
     pub granted_ms: i64,
     /// When revoked, if it was.
@@ -72,12 +82,12 @@ pub(crate) fn list(conn: &Connection, user_id: i64, plugin_id: &str) -> Result<V
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (cap, scope, granted_ms, revoked_ms, ok) = row?;
+        let (cap, scope, granted_ms, revoked_ms, ok): (String, String, _, _, _) = row?;
         rowmac::check(ok, || row_name(user_id, plugin_id, &cap))?;
         if let Some(capability) = Capability::from_id(&cap) {
             out.push(CapabilityGrant {
                 capability,
-                scope,
+                scope: decode(capability, &scope),
                 granted_ms,
                 revoked_ms,
             });
@@ -92,7 +102,7 @@ fn put_row(tx: &Connection, user_id: i64, plugin_id: &str, g: &CapabilityGrant) 
     tx.execute(
         "INSERT OR REPLACE INTO capability_grants (user_id, plugin_id, capability, scope, granted_ms, revoked_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![user_id, plugin_id, cap, g.scope, g.granted_ms, g.revoked_ms],
+        params![user_id, plugin_id, cap, encode(&g.scope), g.granted_ms, g.revoked_ms],
     )?;
     CAPABILITIES.stamp(
         tx,
@@ -103,21 +113,14 @@ fn put_row(tx: &Connection, user_id: i64, plugin_id: &str, g: &CapabilityGrant) 
 
 /// Grants a capability (replacing an earlier row) in the caller's write
 /// transaction.
-pub(crate) fn put(
-    tx: &Connection,
-    user_id: i64,
-    plugin_id: &str,
-    capability: Capability,
-    scope: &str,
-    now: i64,
-) -> Result<()> {
+pub(crate) fn put(tx: &Connection, user_id: i64, plugin_id: &str, scope: &CapabilityScope, now: i64) -> Result<()> {
     put_row(
         tx,
         user_id,
         plugin_id,
         &CapabilityGrant {
-            capability,
-            scope: scope.to_string(),
+            capability: scope.capability(),
+            scope: scope.clone(),
             granted_ms: now,
             revoked_ms: None,
         },
@@ -159,7 +162,7 @@ pub(crate) fn active(
     user_id: i64,
     plugin_id: &str,
     capability: Capability,
-) -> Result<Option<String>> {
+) -> Result<Option<CapabilityScope>> {
     let row: Option<(String, bool)> = conn
         .prepare_cached(&format!(
             "SELECT scope, {} FROM capability_grants
@@ -174,5 +177,38 @@ pub(crate) fn active(
         return Ok(None);
     };
     rowmac::check(ok, || row_name(user_id, plugin_id, capability.id()))?;
-    Ok(Some(scope))
+    Ok(Some(decode(capability, &scope)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_round_trip_through_their_text() {
+        for scope in [
+            CapabilityScope::Storage {
+                max_bytes: 1 << 20,
+                max_keys: 1000,
+            },
+            CapabilityScope::Network {
+                origins: vec!["https://a.example".into(), "https://b.example:8443".into()],
+            },
+            CapabilityScope::Network { origins: vec![] },
+        ] {
+            assert_eq!(decode(scope.capability(), &encode(&scope)), scope);
+        }
+    }
+
+    #[test]
+    fn a_damaged_storage_scope_grants_nothing_more() {
+        let scope = decode(Capability::Storage, "max-bytes=lots;max-keys=-1");
+        assert_eq!(scope.storage_quota(), (0, 0));
+        assert_eq!(
+            decode(Capability::Network, " https://a.example , ,"),
+            CapabilityScope::Network {
+                origins: vec!["https://a.example".into()]
+            }
+        );
+    }
 }

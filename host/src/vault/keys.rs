@@ -44,6 +44,12 @@ impl SecretKey {
         SecretKey(out)
     }
 
+    /// The raw bytes of a key derived for a named purpose, for a consumer
+    /// that takes key bytes (the component cache's MAC key).
+    pub fn derive_bytes(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.mac(label))
+    }
+
     /// HMAC-SHA256 of `data` under this key.
     pub fn mac(&self, data: &[u8]) -> [u8; 32] {
         let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_ref()) else {

@@ -36,8 +36,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use r2d2_sqlite::SqliteConnectionManager;
 
+pub use crate::consent::{Capability, CapabilityScope};
 pub use audit::{AuditEntry, AuditEvent, AuditKind, VerifyReport};
-pub use capabilities::{Capability, CapabilityGrant};
+pub use capabilities::CapabilityGrant;
 pub use keys::{MASTER_KEY_ENV, SecretKey, write_private_file};
 pub use migrate_v2::MigrationReport;
 pub use plugins::PluginRecord;

@@ -3,12 +3,14 @@
 
 pub mod approval;
 pub mod diff;
+mod error;
 pub mod imports;
 pub mod report;
 pub mod source;
 
 pub use approval::{APPROVAL_FILE, Approval, ApprovalError, ReviewerKey};
 pub use diff::{Change, Widening, diff, escalations, widening};
+pub use error::VettingError;
 pub use imports::{ImportCheck, check as check_imports, inspect};
 pub use report::{ReviewReport, Risk, Severity, review};
 pub use source::{MAX_COMPONENT_BYTES, PluginSource, read_plugin, sha256_hex};

@@ -8,9 +8,9 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::Approval;
+use super::error::VettingError;
 use super::imports::{ImportCheck, inspect};
 use super::source::{PluginSource, read_plugin, sha256_hex};
-use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::registry::Category;
 use crate::runtime::{EffectiveLimits, PlatformLimits};
@@ -245,7 +245,7 @@ pub fn risks(manifest: &Manifest, check: &ImportCheck, limits: &EffectiveLimits)
 
 /// Reads a plugin directory (or manifest), compiles its component to read
 /// its imports, and builds the report.
-pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result<ReviewReport, HostError> {
+pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result<ReviewReport, VettingError> {
     let PluginSource {
         manifest_source: source,
         manifest,
@@ -254,7 +254,7 @@ pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result
         approval: approval_text,
         ..
     } = read_plugin(path)?;
-    let component = Component::new(engine, &bytes).map_err(|e| HostError::InvalidComponent {
+    let component = Component::new(engine, &bytes).map_err(|e| VettingError::InvalidComponent {
         path: component_path.display().to_string(),
         reason: format!("not a valid WebAssembly component: {}", e.root_cause()),
     })?;
@@ -281,7 +281,8 @@ pub fn review(path: &Path, engine: &Engine, platform: &PlatformLimits) -> Result
             matches: Err(e.to_string()),
         },
     });
-    let limits = EffectiveLimits::resolve(&manifest.limits, manifest.storage.as_ref(), platform, manifest.world);
+    let limits =
+        crate::capabilities::resolve_limits(&manifest.limits, manifest.storage.as_ref(), platform, manifest.world);
     Ok(ReviewReport {
         risks: risks(&manifest, &check, &limits),
         limits,

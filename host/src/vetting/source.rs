@@ -11,7 +11,7 @@ use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 
 use super::APPROVAL_FILE;
-use crate::error::HostError;
+use super::error::VettingError;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 
 /// The largest component accepted, bytes.
@@ -36,8 +36,8 @@ pub struct PluginSource {
     pub approval_path: PathBuf,
 }
 
-fn invalid(path: &Path, reason: String) -> HostError {
-    HostError::InvalidComponent {
+fn invalid(path: &Path, reason: String) -> VettingError {
+    VettingError::InvalidComponent {
         path: path.display().to_string(),
         reason,
     }
@@ -108,24 +108,25 @@ fn split(path: &Path) -> (PathBuf, String) {
     (parent.to_path_buf(), name)
 }
 
-fn open_dir(dir_path: &Path) -> Result<Dir, HostError> {
-    Dir::open_ambient_dir(dir_path, ambient_authority())
-        .map_err(|e| HostError::InvalidRequest(format!("cannot open the plugin directory {}: {e}", dir_path.display())))
+fn open_dir(dir_path: &Path) -> Result<Dir, VettingError> {
+    Dir::open_ambient_dir(dir_path, ambient_authority()).map_err(|e| {
+        VettingError::InvalidRequest(format!("cannot open the plugin directory {}: {e}", dir_path.display()))
+    })
 }
 
 /// Reads and parses the manifest named `name` in `dir`.
-fn manifest_in(dir: &Dir, dir_path: &Path, name: &str) -> Result<(String, Manifest, PathBuf), HostError> {
+fn manifest_in(dir: &Dir, dir_path: &Path, name: &str) -> Result<(String, Manifest, PathBuf), VettingError> {
     let manifest_path = dir_path.join(name);
-    let source = dir
-        .read_to_string(name)
-        .map_err(|e| HostError::InvalidRequest(format!("cannot read the manifest {}: {e}", manifest_path.display())))?;
+    let source = dir.read_to_string(name).map_err(|e| {
+        VettingError::InvalidRequest(format!("cannot read the manifest {}: {e}", manifest_path.display()))
+    })?;
     let manifest = Manifest::parse(&source, &manifest_path)?;
     Ok((source, manifest, manifest_path))
 }
 
 /// Reads only the manifest of the plugin at `path` (a plugin directory or
 /// a manifest file in one).
-pub fn read_manifest(path: &Path) -> Result<Manifest, HostError> {
+pub fn read_manifest(path: &Path) -> Result<Manifest, VettingError> {
     let (dir_path, name) = split(path);
     Ok(manifest_in(&open_dir(&dir_path)?, &dir_path, &name)?.1)
 }
@@ -134,11 +135,11 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, HostError> {
 /// `path`, through the directory handle: an approval file that is a
 /// symbolic link leading outside the plugin directory is refused, never
 /// written through. Returns the file written.
-pub fn write_approval(path: &Path, text: &str) -> Result<PathBuf, HostError> {
+pub fn write_approval(path: &Path, text: &str) -> Result<PathBuf, VettingError> {
     let (dir_path, _) = split(path);
     let file = dir_path.join(APPROVAL_FILE);
     open_dir(&dir_path)?.write(APPROVAL_FILE, text).map_err(|e| {
-        HostError::InvalidRequest(format!(
+        VettingError::InvalidRequest(format!(
             "cannot write {}: {e} (it must be a file inside the plugin directory)",
             file.display()
         ))
@@ -148,7 +149,7 @@ pub fn write_approval(path: &Path, text: &str) -> Result<PathBuf, HostError> {
 
 /// Reads the plugin at `path`: a plugin directory, or a manifest file in
 /// one (the directory is then the manifest's).
-pub fn read_plugin(path: &Path) -> Result<PluginSource, HostError> {
+pub fn read_plugin(path: &Path) -> Result<PluginSource, VettingError> {
     let (dir_path, manifest_name) = split(path);
     let dir = open_dir(&dir_path)?;
     let (manifest_source, manifest, manifest_path) = manifest_in(&dir, &dir_path, &manifest_name)?;
@@ -159,7 +160,7 @@ pub fn read_plugin(path: &Path) -> Result<PluginSource, HostError> {
         Ok(text) => Some(text),
         Err(e) if e.kind() == ErrorKind::NotFound => None,
         Err(e) => {
-            return Err(HostError::InvalidRequest(format!(
+            return Err(VettingError::InvalidRequest(format!(
                 "cannot read the approval {}: {e} (it must be a file inside the plugin directory)",
                 dir_path.join(APPROVAL_FILE).display()
             )));

@@ -91,7 +91,7 @@ mod tests {
             Path::new("sender"),
         )
         .unwrap();
-        let effective = crate::runtime::EffectiveLimits::resolve(
+        let effective = crate::capabilities::resolve_limits(
             &manifest.limits,
             manifest.storage.as_ref(),
             &crate::runtime::PlatformLimits::default(),

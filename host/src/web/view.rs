@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use super::review::{review_text, risks};
+use crate::consent::CapabilityScope;
 use crate::consent::{Fields, Granularity, TypeRequest, UserGrant};
 use crate::error::HostError;
 use crate::manifest::Manifest;
@@ -309,7 +310,10 @@ fn plugin_view(
         granted: cap("storage").is_some(),
     });
     let granted_origins: Vec<String> = cap("network")
-        .map(|c| c.scope.split(',').map(str::to_string).collect())
+        .map(|c| match &c.scope {
+            CapabilityScope::Network { origins } => origins.clone(),
+            CapabilityScope::Storage { .. } => Vec::new(),
+        })
         .unwrap_or_default();
     let network = manifest
         .network

@@ -8,12 +8,12 @@ use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use healthplug_host::bindings::healthplug::plugin::health_data::{
+use healthplug_host::bench_bindings::healthplug::plugin::health_data::{
     AggregateBatch, AggregateQuery, Host as HealthData, NewSamples, SampleQuery, WriteReport,
 };
-use healthplug_host::bindings::healthplug::plugin::types::{self as wit, FieldSet, SampleBatch, TypeGrant};
-use healthplug_host::bindings::healthplug::plugin::{log, storage, types};
-use healthplug_host::bindings::{Plugin, PluginPre};
+use healthplug_host::bench_bindings::healthplug::plugin::types::{self as wit, FieldSet, SampleBatch, TypeGrant};
+use healthplug_host::bench_bindings::healthplug::plugin::{log, storage, types};
+use healthplug_host::bench_bindings::{Plugin, PluginPre};
 
 /// The data of a bare store.
 pub struct BareState {

@@ -24,7 +24,7 @@ const EXAMPLES: [(&str, &str); 7] = [
 pub fn compile_vs_cached(report: &mut Report) -> anyhow::Result<()> {
     let engine = Engine::new(&engine_config(&RuntimeConfig::default(), false))?;
     let dir = tempfile::tempdir()?;
-    let cache = ComponentCache::new(dir.path(), SecretKey::generate()?)?;
+    let cache = ComponentCache::new(dir.path(), SecretKey::generate()?.derive_bytes(b"bench cache"))?;
     let mut worst = f64::INFINITY;
     for (id, file) in EXAMPLES {
         let bytes = std::fs::read(healthplug_host::examples::wasm_dir().join(format!("{file}.wasm")))?;

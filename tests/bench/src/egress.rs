@@ -33,7 +33,8 @@ pub fn egress_check(report: &mut Report) -> anyhow::Result<()> {
         },
         policy,
         EgressParty {
-            vault: home.host.vault().clone(),
+            grants: std::sync::Arc::new(home.host.vault().clone()),
+            audit: std::sync::Arc::new(home.host.vault().clone()),
             user_id: user.id,
             user_ref: user.user_ref.clone(),
             plugin: "cloud-sync".into(),

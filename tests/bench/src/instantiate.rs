@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use healthplug_host::runtime::{Runtime, RuntimeConfig, run};
+use healthplug_host::capabilities::run;
+use healthplug_host::runtime::{Runtime, RuntimeConfig};
 use healthplug_tests::fixture_dir;
 
 use crate::measure::{Report, measure, measure_pair};

@@ -1,18 +1,20 @@
 //! healthplug's own per-invocation path, driven piece by piece for the
 //! benchmarks that need more than `Host::invoke`: the same runtime, the
 //! linker a plugin's manifest entitles it to, `InvocationState` with its
-//! limits, and `runtime::run` (pool slot, store, limiter, epoch deadline,
+//! limits, and `capabilities::run` over `runtime::run` (pool slot, store, limiter, epoch deadline,
 //! fuel, hostcall budget).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use healthplug_host::Host;
-use healthplug_host::bindings::PluginPre;
-use healthplug_host::capabilities::linker_for;
-use healthplug_host::consent::{GrantSet, PlatformPolicy, TypeRequest};
+use healthplug_host::bench_bindings::PluginPre;
+use healthplug_host::capabilities::{
+    CallState, HealthState, InvocationState, Party, PluginIdentity, linker_for, resolve_limits,
+};
+use healthplug_host::consent::{PlatformPolicy, TypeRequest};
 use healthplug_host::manifest::Manifest;
-use healthplug_host::runtime::{CallState, EffectiveLimits, InvocationState, PluginIdentity, Runtime};
+use healthplug_host::runtime::{EffectiveLimits, Runtime};
 use wasmtime::component::Component;
 
 /// A plugin prepared the way healthplug prepares it.
@@ -36,7 +38,7 @@ impl Prepared {
         let component = Component::new(runtime.engine(), &bytes)?;
         let linker = linker_for(runtime.engine(), &manifest)?;
         let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
-        let limits = EffectiveLimits::resolve(&manifest.limits, None, &runtime.config().platform, manifest.world);
+        let limits = resolve_limits(&manifest.limits, None, &runtime.config().platform, manifest.world);
         let requests = manifest.type_requests().into();
         Ok(Prepared {
             manifest,
@@ -55,28 +57,24 @@ impl Prepared {
             }
             None => None,
         };
+        let vault = host.vault().clone();
         Ok(CallState {
-            vault: host.vault().clone(),
-            plugin: PluginIdentity {
-                id: self.manifest.id.clone(),
-                digest: String::new(),
-                dev: true,
+            party: Party {
+                grants: Arc::new(vault.clone()),
+                audit: Arc::new(vault.clone()),
+                vault,
+                plugin: PluginIdentity {
+                    id: self.manifest.id.clone(),
+                    digest: String::new(),
+                    dev: true,
+                },
+                user,
+                invocation: format!("{}-bench", std::process::id()),
             },
-            user,
-            requests: self.requests.clone(),
-            policy: PlatformPolicy::default(),
-            grants: GrantSet::empty(),
-            consent_version: -1,
-            accesses: Vec::new(),
-            host_calls: 0,
-            invocation: format!("{}-bench", std::process::id()),
-            staged: Vec::new(),
-            decrypts: 0,
-            cursors: Vec::new(),
-            input: None,
+            health: HealthState::new(self.requests.clone(), PlatformPolicy::default()),
             storage: None,
+            input: None,
             egress: None,
-            egress_stats: None,
         })
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use healthplug_host::runtime::{InvocationState, Runtime, RuntimeConfig};
+use healthplug_host::capabilities::InvocationState;
+use healthplug_host::runtime::{Runtime, RuntimeConfig, Sandboxed};
 use healthplug_tests::fixture_dir;
 use serde_json::{Value, json};
 use wasmtime::Store;
@@ -94,7 +95,7 @@ pub fn density_child(max: usize) -> anyhow::Result<()> {
     while live.len() < max {
         let call = prep.call_state(&home.host, None)?;
         let mut store = Store::new(runtime.engine(), InvocationState::new(call, prep.limits.clone()));
-        store.limiter(|s| &mut s.limiter);
+        store.limiter(|s| &mut s.sandbox().limiter);
         store.set_epoch_deadline(u64::MAX / 2);
         let _ = store.set_fuel(u64::MAX);
         let plugin = match prep.pre.instantiate(&mut store) {

@@ -15,7 +15,7 @@ impl Service {
         let rt = server_runtime()?;
         let server = rt.block_on(async {
             let state = serve::with_host(world.host.clone(), bench_config()).await?;
-            serve::start(state).await
+            serve::start(state.clone(), healthplug_host::web::router(state)).await
         })?;
         Ok(Service { rt, server })
     }

@@ -1,0 +1,25 @@
+//! What reading a plugin directory for review or install can fail with.
+//! The host's `HostError` wraps it (`error.rs`); vetting does not know the
+//! host's error type.
+
+use crate::manifest::ManifestError;
+
+/// A plugin directory that cannot be reviewed or installed.
+#[derive(Debug, thiserror::Error)]
+pub enum VettingError {
+    /// The manifest is invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The component file is missing, corrupt, outside the directory or
+    /// does not implement the world its manifest names.
+    #[error("{path}: not a usable healthplug component: {reason}")]
+    InvalidComponent {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A directory, manifest or approval that cannot be read or written.
+    #[error("{0}")]
+    InvalidRequest(String),
+}
