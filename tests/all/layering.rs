@@ -191,6 +191,24 @@ fn no_module_imports_one_above_it() -> anyhow::Result<()> {
 }
 
 #[test]
+fn no_sql_above_the_storage_trait() -> anyhow::Result<()> {
+    // Above the vault, the database is reached through `vault::Store`
+    // only: no file outside `host/src/vault/` names the SQLite driver.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files)?;
+    let mut found = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&src)?.to_string_lossy().replace('\\', "/");
+        if !rel.starts_with("vault/") && std::fs::read_to_string(&file)?.contains("rusqlite") {
+            found.push(rel);
+        }
+    }
+    assert!(found.is_empty(), "SQL above the storage trait in: {found:?}");
+    Ok(())
+}
+
+#[test]
 fn the_layers_have_no_cycle() {
     // Each module may depend only on modules listed before it.
     let mut seen = BTreeSet::new();

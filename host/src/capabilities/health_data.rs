@@ -15,7 +15,7 @@ use crate::bindings::healthplug::plugin::health_data::{
 use crate::bindings::healthplug::plugin::types::{self as wit, SampleBatch, TypeGrant};
 use crate::consent::{Fields, Granularity};
 use crate::registry::DataType;
-use crate::vault::{AuditEvent, AuditKind, Origin, now_ms, samples};
+use crate::vault::{AuditEvent, AuditKind, Origin, now_ms};
 
 use super::convert::{from_wit_type, to_wit_denial, to_wit_fields, to_wit_granularity, to_wit_type};
 use super::plan::{Plan, PlanError, Request, plan};
@@ -159,7 +159,7 @@ impl HealthView<'_> {
         let vault = self.party.vault.clone();
         let (user_id, key, invocation) = (session.user.id, session.key.clone(), self.party.invocation.clone());
         vault
-            .write(|tx| samples::stage(tx, &invocation, user_id, &key, &origin, &samples))
+            .write(|tx| tx.stage_samples(&invocation, user_id, &key, &origin, &samples))
             .map_err(|e| unavailable(&e))?;
         for ty in types {
             let count = samples.iter().filter(|s| s.data_type == ty).count() as u64;

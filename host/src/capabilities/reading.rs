@@ -140,7 +140,7 @@ impl HealthView<'_> {
         let conn = self
             .party
             .vault
-            .conn()
+            .store()
             .map_err(|e| ReadError::Refused(unavailable(&e)))?;
         let deadline = self.sandbox.deadline;
         let check = move || -> Result<()> {
@@ -150,7 +150,7 @@ impl HealthView<'_> {
             Ok(())
         };
         let cols = columns(plan.fields);
-        let days = DayReader::new(&conn, session.user.id, &session.key, cols);
+        let days = DayReader::new(&*conn, session.user.id, &session.key, cols);
         let src = PageSource {
             days: &days,
             calendar: &session.calendar,
@@ -201,7 +201,7 @@ impl HealthView<'_> {
         let conn = self
             .party
             .vault
-            .conn()
+            .store()
             .map_err(|e| ReadError::Refused(unavailable(&e)))?;
         // Samples are counted against the budget as the scan reaches them:
         // past it, the call is refused (nothing delivered), having opened
@@ -211,7 +211,7 @@ impl HealthView<'_> {
         let ranges: Vec<_> = plan.ranges.iter().filter(|r| !r.is_empty()).copied().collect();
         if budget == 0 {
             for r in &ranges {
-                let held = sample_read::holds_any(&conn, session.user.id, r.data_type, (r.start_ms, r.end_ms));
+                let held = sample_read::holds_any(&*conn, session.user.id, r.data_type, (r.start_ms, r.end_ms));
                 if held.map_err(vault_error)? {
                     return Err(self
                         .take_decrypts(1)
@@ -234,7 +234,7 @@ impl HealthView<'_> {
                 limit: usize::MAX,
                 cols: Columns::VALUE,
             };
-            let scanned = sample_read::scan(&conn, session.user.id, &session.key, query, |s| {
+            let scanned = sample_read::scan(&*conn, session.user.id, &session.key, query, |s| {
                 seen += 1;
                 if seen > budget {
                     return Err(OverBudget.into());

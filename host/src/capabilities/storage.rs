@@ -11,7 +11,7 @@ use super::health_data::unavailable as vault_unavailable;
 use super::invocation::{InvocationState, Party};
 use crate::consent::Capability;
 use crate::runtime::Sandbox;
-use crate::vault::{SecretKey, storage as rows};
+use crate::vault::SecretKey;
 
 /// A plugin's storage during one invocation: writes are kept here and
 /// committed when the invocation succeeds.
@@ -154,8 +154,10 @@ impl Ctx<'_> {
             Some(Some(v)) => Ok(Some((key.len() + v.len()) as u64)),
             Some(None) => Ok(None),
             None => {
-                let conn = self.vault.conn().map_err(|e| unavailable(&e))?;
-                rows::size_of(&conn, self.user_id, &self.plugin, &self.key, key).map_err(|e| unavailable(&e))
+                let store = self.vault.store().map_err(|e| unavailable(&e))?;
+                store
+                    .kv_size_of(self.user_id, &self.plugin, &self.key, key)
+                    .map_err(|e| unavailable(&e))
             }
         }
     }
@@ -166,8 +168,10 @@ impl Ctx<'_> {
         let bytes_delta = new.unwrap_or(0) as i64 - old.unwrap_or(0) as i64;
         let keys_delta = i64::from(new.is_some()) - i64::from(old.is_some());
         if value.is_some() {
-            let conn = self.vault.conn().map_err(|e| unavailable(&e))?;
-            let usage = rows::usage(&conn, self.user_id, &self.plugin).map_err(|e| unavailable(&e))?;
+            let store = self.vault.store().map_err(|e| unavailable(&e))?;
+            let usage = store
+                .kv_usage(self.user_id, &self.plugin)
+                .map_err(|e| unavailable(&e))?;
             let bytes = usage.bytes as i64 + self.state.bytes_delta + bytes_delta;
             let keys = usage.keys as i64 + self.state.keys_delta + keys_delta;
             if bytes > self.bytes_quota as i64 || keys > self.keys_quota as i64 {
@@ -193,8 +197,10 @@ impl Host for StorageView<'_> {
             if let Some(pending) = ctx.state.overlay.get(&key) {
                 return Ok(pending.clone());
             }
-            let conn = ctx.vault.conn().map_err(|e| unavailable(&e))?;
-            rows::get(&conn, ctx.user_id, &ctx.plugin, &ctx.key, &key).map_err(|e| unavailable(&e))
+            let store = ctx.vault.store().map_err(|e| unavailable(&e))?;
+            store
+                .kv_get(ctx.user_id, &ctx.plugin, &ctx.key, &key)
+                .map_err(|e| unavailable(&e))
         };
         Ok(run())
     }
@@ -225,8 +231,9 @@ impl Host for StorageView<'_> {
         self.sandbox.count_host_call()?;
         let mut run = || -> Result<Vec<String>, wit::Error> {
             let ctx = self.storage_ctx()?;
-            let conn = ctx.vault.conn().map_err(|e| unavailable(&e))?;
-            let mut keys: std::collections::BTreeSet<String> = rows::keys(&conn, ctx.user_id, &ctx.plugin, &ctx.key)
+            let store = ctx.vault.store().map_err(|e| unavailable(&e))?;
+            let mut keys: std::collections::BTreeSet<String> = store
+                .kv_keys(ctx.user_id, &ctx.plugin, &ctx.key)
                 .map_err(|e| unavailable(&e))?
                 .into_iter()
                 .collect();

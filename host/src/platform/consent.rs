@@ -10,7 +10,7 @@ use crate::consent::{CapabilityScope, Fields, Granularity, UserGrant};
 use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::registry::DataType;
-use crate::vault::{AuditEvent, AuditKind, Capability, audit, capabilities, consents, now_ms, plugins, storage};
+use crate::vault::{AuditEvent, AuditKind, Capability, now_ms};
 use crate::vetting::{Change, escalations};
 
 /// What a user grants one plugin.
@@ -114,7 +114,7 @@ impl Host {
         let report = self.vault.write(|tx| {
             let revoked = match types {
                 Some([]) => Vec::new(),
-                other => consents::revoke(tx, user.id, plugin, other, now)?,
+                other => tx.revoke_consents(user.id, plugin, other, now)?,
             };
             for ty in &revoked {
                 let mut event = AuditEvent::new(AuditKind::Revoke)
@@ -122,15 +122,15 @@ impl Host {
                     .plugin(plugin, &digest);
                 event.data_type = Some(ty.id().to_string());
                 event.outcome = Some("ok".into());
-                audit::append(tx, self.vault.keys(), &event)?;
+                tx.audit_append(&event)?;
             }
             let caps = if all_capabilities || capability.is_some() {
-                capabilities::revoke(tx, user.id, plugin, capability, now)?
+                tx.revoke_capabilities(user.id, plugin, capability, now)?
             } else {
                 Vec::new()
             };
             let deleted = if all_capabilities || capability == Some(Capability::Storage) {
-                storage::delete_all(tx, user.id, Some(plugin))?
+                tx.kv_delete_all(user.id, Some(plugin))?
             } else {
                 0
             };
@@ -143,9 +143,9 @@ impl Host {
                     Capability::Storage => format!("storage; {deleted} stored entries deleted"),
                     Capability::Network => "network".to_string(),
                 });
-                audit::append(tx, self.vault.keys(), &event)?;
+                tx.audit_append(&event)?;
             }
-            consents::bump(tx, user.id, plugin)?;
+            tx.bump_consent(user.id, plugin)?;
             Ok(RevokeReport {
                 types: revoked,
                 capabilities: caps,
@@ -177,14 +177,14 @@ impl Host {
         let Some(record) = self.vault.plugin(plugin)? else {
             return Ok(None);
         };
-        let conn = self.vault.conn()?;
-        let Some(consented) = consents::consented_manifest(&conn, user.id, plugin)? else {
+        let conn = self.vault.store()?;
+        let Some(consented) = conn.consented_manifest(user.id, plugin)? else {
             return Ok(None);
         };
         if consented == record.manifest_sha256 {
             return Ok(None);
         }
-        let Some(old_text) = plugins::manifest_by_sha(&conn, &consented)? else {
+        let Some(old_text) = conn.manifest_by_sha(&consented)? else {
             return Ok(None);
         };
         let name = std::path::Path::new(plugin);
@@ -201,11 +201,11 @@ impl Host {
     pub fn capability_grants(&self, user: &str) -> Result<Vec<CapabilityView>, HostError> {
         let user = self.user(user)?;
         let plugins = self.vault.plugins()?;
-        let conn = self.vault.conn()?;
+        let conn = self.vault.store()?;
         let mut out = Vec::new();
         for plugin in plugins {
             let manifest = crate::manifest::Manifest::parse(&plugin.manifest, std::path::Path::new(&plugin.id)).ok();
-            for g in capabilities::list(&conn, user.id, &plugin.id)? {
+            for g in conn.capability_grants(user.id, &plugin.id)? {
                 let purpose = manifest.as_ref().and_then(|m| match g.capability {
                     Capability::Storage => m.storage.as_ref().map(|s| s.purpose.clone()),
                     Capability::Network => m.network.as_ref().map(|n| n.purpose.clone()),

@@ -11,9 +11,7 @@ use super::load::LoadedPlugin;
 use crate::consent::{TypeRequest, UserGrant};
 use crate::error::HostError;
 use crate::registry::DataType;
-use crate::vault::{
-    AuditEvent, AuditKind, Capability, CapabilityScope, UserRecord, audit, capabilities, consents, now_ms,
-};
+use crate::vault::{AuditEvent, AuditKind, Capability, CapabilityScope, UserRecord, now_ms};
 
 /// One checked request, ready to write.
 struct Planned {
@@ -196,7 +194,7 @@ impl Host {
         };
         self.vault.write(|tx| {
             for p in plans {
-                consents::put(tx, user.id, plugin, &p.rows)?;
+                tx.put_consents(user.id, plugin, &p.rows)?;
                 for (capability, scope, purpose) in [
                     (
                         Capability::Storage,
@@ -210,7 +208,7 @@ impl Host {
                     ),
                 ] {
                     let Some(scope) = scope else { continue };
-                    capabilities::put(tx, user.id, plugin, &scope, now)?;
+                    tx.put_capability(user.id, plugin, &scope, now)?;
                     let mut event = AuditEvent::new(AuditKind::Grant)
                         .user(&user.user_ref)
                         .plugin(plugin, digest);
@@ -221,14 +219,14 @@ impl Host {
                     } else {
                         format!("{}: {scope}", capability.id())
                     });
-                    audit::append(tx, self.vault.keys(), &event)?;
+                    tx.audit_append(&event)?;
                 }
                 for g in &p.rows {
-                    audit::append(tx, self.vault.keys(), &grant_event(user, plugin, digest, g))?;
+                    tx.audit_append(&grant_event(user, plugin, digest, g))?;
                 }
             }
             // After `put`, which creates the (user, plugin) version row.
-            consents::set_consented_manifest(tx, user.id, plugin, &loaded.record.manifest_sha256)?;
+            tx.set_consented_manifest(user.id, plugin, &loaded.record.manifest_sha256)?;
             Ok(())
         })?;
         Ok(())

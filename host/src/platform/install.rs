@@ -24,7 +24,7 @@ use super::succession::{Succession, succession};
 use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::runtime::CacheOutcome;
-use crate::vault::{AuditEvent, AuditKind, PluginRecord, audit, now_ms, plugins};
+use crate::vault::{AuditEvent, AuditKind, PluginRecord, now_ms};
 use crate::vetting::{Approval, ApprovalError, MAX_COMPONENT_BYTES, read_plugin};
 
 /// How to install.
@@ -226,12 +226,10 @@ impl Host {
         }
         self.vault.write(|tx| {
             if succession == Succession::NewPublisher {
-                plugins::delete(tx, &record.id)?;
+                tx.delete_plugin(&record.id)?;
             }
-            plugins::upsert(tx, record)?;
-            audit::append(
-                tx,
-                self.vault.keys(),
+            tx.upsert_plugin(record)?;
+            tx.audit_append(
                 &AuditEvent::new(AuditKind::Install)
                     .plugin(&record.id, &record.component_sha256)
                     .outcome("ok")

@@ -19,7 +19,7 @@ use crate::consent::TypeRequest;
 use crate::error::HostError;
 use crate::manifest::{Manifest, World};
 use crate::runtime::{CacheOutcome, EffectiveLimits};
-use crate::vault::{AuditEvent, AuditKind, PluginRecord, audit, plugins};
+use crate::vault::{AuditEvent, AuditKind, PluginRecord};
 use crate::vetting::inspect;
 pub(crate) use crate::vetting::sha256_hex;
 
@@ -141,10 +141,8 @@ impl Host {
             .plugin(id)?
             .ok_or_else(|| HostError::UnknownPlugin(id.to_string()))?;
         self.vault.write(|tx| {
-            plugins::delete(tx, id)?;
-            audit::append(
-                tx,
-                self.vault.keys(),
+            tx.delete_plugin(id)?;
+            tx.audit_append(
                 &AuditEvent::new(AuditKind::Remove)
                     .plugin(id, &record.component_sha256)
                     .outcome("ok"),

@@ -4,15 +4,15 @@
 
 use crate::consent::{Capability, CapabilityScope, UserGrant};
 use crate::ports::{AuditSink, GrantSource};
-use crate::vault::{AuditEvent, Vault, capabilities, consents};
+use crate::vault::{AuditEvent, Vault};
 
 impl GrantSource for Vault {
     fn version(&self, user_id: i64, plugin: &str) -> anyhow::Result<i64> {
-        consents::version(&*self.conn()?, user_id, plugin)
+        self.store()?.consent_version(user_id, plugin)
     }
 
     fn grants(&self, user_id: i64, plugin: &str) -> anyhow::Result<Vec<UserGrant>> {
-        consents::grants(&*self.conn()?, user_id, plugin)
+        self.store()?.consent_grants(user_id, plugin)
     }
 
     fn capability(
@@ -21,7 +21,7 @@ impl GrantSource for Vault {
         plugin: &str,
         capability: Capability,
     ) -> anyhow::Result<Option<CapabilityScope>> {
-        capabilities::active(&*self.conn()?, user_id, plugin, capability)
+        self.store()?.active_capability(user_id, plugin, capability)
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{GrantRequest, Host};
 use crate::error::HostError;
 use crate::registry::DataType;
-use crate::vault::{AuditEvent, AuditKind, audit, consents};
+use crate::vault::{AuditEvent, AuditKind};
 use crate::vetting::{Widening, escalations, widening};
 
 /// What answering a re-consent changed.
@@ -94,7 +94,7 @@ impl Host {
             .ok_or_else(|| HostError::UnknownPlugin(plugin.to_string()))?;
         let user = self.user(user)?;
         self.vault.write(|tx| {
-            consents::set_consented_manifest(tx, user.id, plugin, &record.manifest_sha256)?;
+            tx.set_consented_manifest(user.id, plugin, &record.manifest_sha256)?;
             let event = AuditEvent::new(AuditKind::Grant)
                 .user(&user.user_ref)
                 .plugin(plugin, &record.component_sha256)
@@ -103,7 +103,7 @@ impl Host {
                     "re-consent for version {} declined; earlier grants kept",
                     record.version
                 ));
-            audit::append(tx, self.vault.keys(), &event)?;
+            tx.audit_append(&event)?;
             Ok(())
         })?;
         Ok(())

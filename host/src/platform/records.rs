@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::Host;
 use crate::error::HostError;
 use crate::registry::DataType;
-use crate::vault::{AuditEntry, Coding, EraseReport, InsertReport, NewSample, Origin, VerifyReport, audit};
+use crate::vault::{AuditEntry, Coding, EraseReport, InsertReport, NewSample, Origin, VerifyReport};
 
 /// Formats ms since the epoch as RFC 3339 (UTC).
 pub fn format_time(ms: i64) -> String {
@@ -117,15 +117,15 @@ impl Host {
     /// The audit log, optionally only entries about `user`.
     pub fn audit_log(&self, user: Option<&str>) -> Result<Vec<AuditEntry>, HostError> {
         let user_ref = user.map(|u| self.vault.user_ref(u));
-        let conn = self.vault.conn()?;
-        Ok(audit::list(&conn, user_ref.as_deref())?)
+        let conn = self.vault.store()?;
+        Ok(conn.audit_list(user_ref.as_deref())?)
     }
 
     /// The audit entries naming the user whose pseudonymous ref is
     /// `user_ref`, oldest first.
     pub(crate) fn audit_log_of_ref(&self, user_ref: &str) -> Result<Vec<AuditEntry>, HostError> {
-        let conn = self.vault.conn()?;
-        Ok(audit::list(&conn, Some(user_ref))?)
+        let conn = self.vault.store()?;
+        Ok(conn.audit_list(Some(user_ref))?)
     }
 
     /// Verifies the audit chain.

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::Host;
 use crate::error::HostError;
-use crate::vault::{UserRecord, capabilities, now_ms};
+use crate::vault::{UserRecord, now_ms};
 
 impl Host {
     /// The installed plugins `user` has an active grant for (a data type,
@@ -24,11 +24,12 @@ impl Host {
         // The plugin list first: holding a pooled connection while asking
         // the pool for another deadlocks once every connection is held so.
         let plugins = self.vault.plugins()?;
-        let conn = self.vault.conn()?;
+        let conn = self.vault.store()?;
         let mut out = BTreeSet::new();
         for plugin in plugins {
             let enabled = granted.contains(&plugin.id)
-                || capabilities::list(&conn, user.id, &plugin.id)?
+                || conn
+                    .capability_grants(user.id, &plugin.id)?
                     .iter()
                     .any(|g| g.revoked_ms.is_none());
             if enabled {

@@ -17,18 +17,16 @@ use crate::error::HostError;
 use crate::network::{EgressGrant, EgressHooks, EgressParty, EgressStats};
 use crate::registry::DataType;
 use crate::vault::UserRecord;
-use crate::vault::{
-    AuditEvent, AuditKind, audit, capabilities as capability_rows, chunks, consents, storage as storage_rows,
-};
+use crate::vault::{AuditEvent, AuditKind, Store};
 
 /// Why the user no longer grants what `call` is about to commit, read from
 /// the consent rows inside the commit transaction (`None`: still granted).
-fn revoked_since(tx: &rusqlite::Connection, call: &CallState) -> anyhow::Result<Option<String>> {
+fn revoked_since(tx: &dyn Store, call: &CallState) -> anyhow::Result<Option<String>> {
     let (party, health) = (&call.party, &call.health);
     let Some(session) = &party.user else {
         return Ok(None);
     };
-    let rows = consents::grants(tx, session.user.id, &party.plugin.id)?;
+    let rows = tx.consent_grants(session.user.id, &party.plugin.id)?;
     let grants = GrantSet::compute(&health.requests, &rows, &health.policy);
     let now = crate::vault::now_ms();
     for (ty, _) in &health.staged {
@@ -40,7 +38,10 @@ fn revoked_since(tx: &rusqlite::Connection, call: &CallState) -> anyhow::Result<
         }
     }
     let storage_writes = call.storage.as_ref().is_some_and(|s| !s.overlay.is_empty());
-    if storage_writes && capability_rows::active(tx, session.user.id, &party.plugin.id, Capability::Storage)?.is_none()
+    if storage_writes
+        && tx
+            .active_capability(session.user.id, &party.plugin.id, Capability::Storage)?
+            .is_none()
     {
         return Ok(Some("storage is no longer granted".into()));
     }
@@ -167,8 +168,8 @@ impl Host {
             return Ok(Vec::new());
         }
         if !success {
-            let conn = self.vault.conn()?;
-            chunks::discard_staged(&conn, &call.party.invocation)?;
+            let conn = self.vault.store()?;
+            conn.discard_staged(&call.party.invocation)?;
             return Ok(Vec::new());
         }
         let requests = plugin.manifest.type_requests();
@@ -176,17 +177,17 @@ impl Host {
             // Re-checked inside the commit: a revoke that landed while the
             // invocation ran is never undone by its commit.
             if let Some(reason) = revoked_since(tx, call)? {
-                chunks::discard_staged(tx, &call.party.invocation)?;
+                tx.discard_staged(&call.party.invocation)?;
                 let event = AuditEvent::new(AuditKind::Write)
                     .user(user_ref)
                     .plugin(&plugin.record.id, &plugin.record.component_sha256)
                     .outcome("refused")
                     .detail(format!("nothing committed: {reason}"));
-                audit::append(tx, self.vault.keys(), &event)?;
+                tx.audit_append(&event)?;
                 return Ok(Vec::new());
             }
             let committed = match &call.party.user {
-                Some(session) => chunks::commit_staged(tx, &call.party.invocation, session.user.id, &session.key)?,
+                Some(session) => tx.commit_staged(&call.party.invocation, session.user.id, &session.key)?,
                 None => Vec::new(),
             };
             for (ty, count) in &committed {
@@ -197,7 +198,7 @@ impl Host {
                 event.data_type = Some(ty.id().to_string());
                 event.count = Some(*count);
                 event.purpose = requests.iter().find(|r| r.data_type == *ty).map(|r| r.purpose.clone());
-                audit::append(tx, self.vault.keys(), &event)?;
+                tx.audit_append(&event)?;
             }
             self.commit_storage(tx, plugin, user_ref, call)?;
             Ok(committed)
@@ -209,7 +210,7 @@ impl Host {
     /// the quota against what is stored then.
     fn commit_storage(
         &self,
-        tx: &rusqlite::Connection,
+        tx: &dyn Store,
         plugin: &LoadedPlugin,
         user_ref: &str,
         call: &CallState,
@@ -221,16 +222,9 @@ impl Host {
             return Ok(());
         }
         for (name, value) in &state.overlay {
-            storage_rows::put(
-                tx,
-                session.user.id,
-                &plugin.record.id,
-                &session.key,
-                name,
-                value.as_deref(),
-            )?;
+            tx.kv_put(session.user.id, &plugin.record.id, &session.key, name, value.as_deref())?;
         }
-        let usage = storage_rows::usage(tx, session.user.id, &plugin.record.id)?;
+        let usage = tx.kv_usage(session.user.id, &plugin.record.id)?;
         anyhow::ensure!(
             usage.bytes <= plugin.limits.storage_bytes && usage.keys <= plugin.limits.storage_keys,
             "storage quota exceeded at commit (a concurrent invocation wrote first)"
@@ -247,7 +241,7 @@ impl Host {
             ));
         event.purpose = plugin.manifest.storage.as_ref().map(|s| s.purpose.clone());
         event.count = Some(state.overlay.len() as u64);
-        audit::append(tx, self.vault.keys(), &event)?;
+        tx.audit_append(&event)?;
         Ok(())
     }
 }

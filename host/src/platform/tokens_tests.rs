@@ -152,7 +152,7 @@ fn erasing_the_user_deletes_their_tokens() {
     assert_eq!(host.authenticate_token(&bob).unwrap().user.handle, "bob");
     let rows: i64 = host
         .vault()
-        .conn()
+        .sql_for_tests()
         .unwrap()
         .query_row("SELECT COUNT(*) FROM access_tokens", [], |r| r.get(0))
         .unwrap();

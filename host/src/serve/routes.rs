@@ -63,7 +63,7 @@ pub fn router(state: Arc<ServeState>, cancel: &CancellationToken, pages: Router<
 
 async fn readyz(State(state): State<Arc<ServeState>>) -> Response {
     let st = state.clone();
-    let ready = tokio::task::spawn_blocking(move || st.host.vault().conn().map(|_| ()))
+    let ready = tokio::task::spawn_blocking(move || st.host.vault().store().map(|_| ()))
         .await
         .is_ok_and(|r| r.is_ok());
     if ready {

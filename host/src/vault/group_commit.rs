@@ -89,7 +89,7 @@ impl Vault {
     }
 
     fn write_batch(&self, batch: &Batch) -> Result<Vec<(u64, Vec<i64>)>> {
-        self.write(|tx| {
+        self.write_sql(|tx| {
             let mut out = Vec::with_capacity(batch.len());
             for (ticket, events) in batch {
                 let mut seqs = Vec::with_capacity(events.len());

@@ -7,21 +7,25 @@
 
 mod anchor;
 pub mod audit;
-pub(crate) mod capabilities;
+mod capabilities;
 pub(crate) mod chunk;
-pub(crate) mod chunks;
-pub(crate) mod consents;
+mod chunks;
+mod consents;
 mod group_commit;
 mod home;
 mod keys;
 mod migrate;
 mod migrate_v2;
-pub(crate) mod plugins;
+mod plugins;
 mod rowmac;
 pub(crate) mod sample_read;
-pub(crate) mod samples;
+mod samples;
 mod schema;
-pub(crate) mod storage;
+mod storage;
+mod store;
+mod store_sqlite;
+#[cfg(test)]
+mod store_suite;
 pub(crate) mod tokens;
 mod trust;
 mod users;
@@ -45,6 +49,8 @@ pub use plugins::PluginRecord;
 pub use rowmac::IntegrityError;
 pub use sample_read::Cursor;
 pub use samples::{Coding, InsertReport, NewSample, Origin, Provenance, SamplePayload, StoredSample};
+pub use storage::Usage;
+pub use store::Store;
 pub use trust::Reviewer;
 pub use users::{EraseReport, UserRecord};
 
@@ -168,9 +174,30 @@ impl Vault {
         self.inner.migrated.lock().ok().and_then(|m| *m)
     }
 
-    /// A connection from the pool.
-    pub fn conn(&self) -> Result<Conn> {
+    /// A connection from the pool (SQL stays inside the vault: the layers
+    /// above use [`Store`]).
+    pub(in crate::vault) fn conn(&self) -> Result<Conn> {
         self.inner.pool.get().context("no vault connection available")
+    }
+
+    /// A pooled connection for a test to inspect the database with SQL.
+    #[cfg(test)]
+    pub(crate) fn sql_for_tests(&self) -> Result<Conn> {
+        self.conn()
+    }
+
+    /// The storage trait on one pooled connection (reads, and writes that
+    /// need no transaction).
+    pub fn store(&self) -> Result<Box<dyn Store + '_>> {
+        Ok(Box::new(store_sqlite::SqliteStore {
+            conn: self.conn()?,
+            keys: self.keys(),
+        }))
+    }
+
+    /// Runs `f` on one pooled connection.
+    pub fn read<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        f(&*self.store()?)
     }
 
     /// The home directory.
@@ -184,10 +211,21 @@ impl Vault {
 }
 
 impl Vault {
-    /// Runs `f` in an immediate (write) transaction and commits it; on error
-    /// nothing `f` did is kept. If `f` appended to the audit log, the new
-    /// head is anchored (`anchor.rs`) before the commit.
-    pub fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+    /// Runs `f` in one write transaction of the storage trait and commits
+    /// it; on error nothing `f` did is kept. If `f` appended to the audit
+    /// log, the new head is anchored (`anchor.rs`) before the commit.
+    pub fn write<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        self.write_sql(|tx| {
+            f(&store_sqlite::SqliteStore {
+                conn: &**tx,
+                keys: self.keys(),
+            })
+        })
+    }
+
+    /// [`Vault::write`] with the SQLite transaction itself, for the vault's
+    /// own modules.
+    pub(in crate::vault) fn write_sql<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let before = audit::head(&tx)?;

@@ -9,12 +9,12 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use anyhow::Result;
-use rusqlite::Connection;
 
 use super::chunk::{Columns, Decoded, Digest, day_of};
 use super::chunks;
 use super::keys::SecretKey;
 use super::samples::StoredSample;
+use super::store::Store;
 use crate::registry::DataType;
 
 /// A range query over one type.
@@ -47,7 +47,7 @@ fn stored(ty: DataType, cols: Columns, e: super::chunk::Entry) -> StoredSample {
 /// in (start, digest) order, at most `limit`; `each` returns `false` to
 /// stop early. One chunk is open at a time.
 pub(crate) fn scan(
-    conn: &Connection,
+    store: &dyn Store,
     user_id: i64,
     key: &SecretKey,
     q: RangeQuery,
@@ -58,7 +58,7 @@ pub(crate) fn scan(
     }
     let code = q.data_type.code();
     let mut left = q.limit;
-    chunks::each_sealed(conn, user_id, code, days_of((q.start_ms, q.end_ms)), |day, sealed| {
+    store.chunk_each_sealed(user_id, code, days_of((q.start_ms, q.end_ms)), &mut |day, sealed| {
         for e in chunks::open(key, user_id, (code, day), sealed, q.cols)? {
             if e.start_ms < q.start_ms || e.start_ms >= q.end_ms {
                 continue;
@@ -76,9 +76,9 @@ pub(crate) fn scan(
 }
 
 /// Samples of one type starting in `[start, end)`, in (start, digest) order.
-pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQuery) -> Result<Vec<StoredSample>> {
+pub(crate) fn query(store: &dyn Store, user_id: i64, key: &SecretKey, q: RangeQuery) -> Result<Vec<StoredSample>> {
     let mut out = Vec::new();
-    scan(conn, user_id, key, q, |s| {
+    scan(store, user_id, key, q, |s| {
         out.push(s);
         Ok(true)
     })?;
@@ -87,11 +87,13 @@ pub(crate) fn query(conn: &Connection, user_id: i64, key: &SecretKey, q: RangeQu
 
 /// Whether any day chunk of one type touches `[start, end)` (plaintext
 /// index only: nothing is opened).
-pub(crate) fn holds_any(conn: &Connection, user_id: i64, ty: DataType, (start, end): (i64, i64)) -> Result<bool> {
+pub(crate) fn holds_any(store: &dyn Store, user_id: i64, ty: DataType, (start, end): (i64, i64)) -> Result<bool> {
     if start >= end {
         return Ok(false);
     }
-    Ok(chunks::next_day(conn, user_id, ty.code(), days_of((start, end)))?.is_some())
+    Ok(store
+        .chunk_next_day(user_id, ty.code(), days_of((start, end)))?
+        .is_some())
 }
 
 /// A position in a plugin's query: where a page ended (the last sample
@@ -136,7 +138,7 @@ pub(crate) struct DayRows {
 /// Reads the chunks of one user for one page of a query, decoding the
 /// columns `cols`.
 pub(crate) struct DayReader<'a> {
-    conn: &'a Connection,
+    store: &'a dyn Store,
     user_id: i64,
     key: &'a SecretKey,
     cols: Columns,
@@ -145,9 +147,9 @@ pub(crate) struct DayReader<'a> {
 
 impl<'a> DayReader<'a> {
     /// A reader of `user_id`'s chunks.
-    pub fn new(conn: &'a Connection, user_id: i64, key: &'a SecretKey, cols: Columns) -> DayReader<'a> {
+    pub fn new(store: &'a dyn Store, user_id: i64, key: &'a SecretKey, cols: Columns) -> DayReader<'a> {
         DayReader {
-            conn,
+            store,
             user_id,
             key,
             cols,
@@ -161,7 +163,7 @@ impl<'a> DayReader<'a> {
         if from > to {
             return Ok(None);
         }
-        chunks::next_day(self.conn, self.user_id, ty.code(), (from, to))
+        self.store.chunk_next_day(self.user_id, ty.code(), (from, to))
     }
 
     /// The samples of `ty` on UTC day `day`, in (start, digest) order.
@@ -170,7 +172,7 @@ impl<'a> DayReader<'a> {
         if let Some((_, rows)) = self.kept.borrow().iter().find(|(k, _)| *k == at) {
             return Ok(rows.clone());
         }
-        let cols = match chunks::sealed(self.conn, self.user_id, at.0, day)? {
+        let cols = match self.store.chunk_sealed(self.user_id, at.0, day)? {
             Some(sealed) => chunks::open_columns(self.key, self.user_id, at, &sealed, self.cols)?,
             None => Decoded::default(),
         };

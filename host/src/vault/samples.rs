@@ -292,14 +292,14 @@ impl Vault {
     /// Stores samples for `user` in one transaction: all or nothing.
     pub fn insert_samples(&self, user: &UserRecord, origin: &Origin, samples: &[NewSample]) -> Result<InsertReport> {
         let key = self.user_key(user.id)?;
-        self.write(|tx| insert(tx, user.id, &key, origin, samples))
+        self.write_sql(|tx| insert(tx, user.id, &key, origin, samples))
     }
 
     /// Unsealed samples of `user`, by type then time (every type when
     /// `types` is empty), at most `limit` per type.
     pub fn samples(&self, user: &UserRecord, types: &[DataType], limit: usize) -> Result<Vec<StoredSample>> {
         let key = self.user_key(user.id)?;
-        let conn = self.conn()?;
+        let store = self.store()?;
         let all: Vec<DataType> = if types.is_empty() {
             DataType::all().collect()
         } else {
@@ -308,7 +308,7 @@ impl Vault {
         let mut out = Vec::new();
         for ty in all {
             out.extend(super::sample_read::query(
-                &conn,
+                &*store,
                 user.id,
                 &key,
                 super::sample_read::RangeQuery {

@@ -223,7 +223,7 @@ impl Vault {
         let hash = self.keys().token.mac(&secret);
         let user_key = self.user_key(user.id)?;
         let ref_bytes = self.ref_bytes(&user.handle);
-        let row = self.write(|tx| {
+        let row = self.write_sql(|tx| {
             let id = fresh_id(tx)?;
             let label = new
                 .label
@@ -291,7 +291,7 @@ impl Vault {
 
     /// Revokes the token `id` at `now_ms` (audited), unless it was already.
     pub(crate) fn revoke_token(&self, id: &str, now_ms: i64) -> Result<Revocation> {
-        let done = self.write(|tx| {
+        let done = self.write_sql(|tx| {
             let Some(mut stored) = row_by_id(tx, id)? else {
                 return Ok(None);
             };

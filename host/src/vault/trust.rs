@@ -23,7 +23,7 @@ pub struct Reviewer {
 impl Vault {
     /// Trusts a reviewer key (replacing its name if already trusted).
     pub fn trust(&self, public_key: &str, name: &str) -> Result<()> {
-        self.write(|tx| {
+        self.write_sql(|tx| {
             tx.execute(
                 "INSERT OR REPLACE INTO trusted_reviewers (public_key, name, added_ms) VALUES (?1, ?2, ?3)",
                 params![public_key, name, now_ms()],
@@ -48,7 +48,7 @@ impl Vault {
             .into_iter()
             .filter(|r| r.public_key == key_or_name || r.name == key_or_name)
             .collect();
-        self.write(|tx| {
+        self.write_sql(|tx| {
             for r in &gone {
                 tx.execute(
                     "DELETE FROM trusted_reviewers WHERE public_key = ?1",

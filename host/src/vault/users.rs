@@ -107,7 +107,7 @@ impl Vault {
         let sealed_handle = self.keys().handle.seal(handle.as_bytes(), &ref_bytes)?;
         let created = now_ms();
         let user_ref = self.user_ref(handle);
-        let id = self.write(|tx| {
+        let id = self.write_sql(|tx| {
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO users (ref, handle, wrapped_key, created_ms) VALUES (?1, ?2, ?3, ?4)",
                 params![ref_bytes.as_slice(), sealed_handle, wrapped, created],
@@ -229,7 +229,7 @@ impl Vault {
     /// Erases a user: destroys their key and deletes every row about them.
     pub fn erase_user(&self, user: &UserRecord) -> Result<EraseReport> {
         let key = self.user_key(user.id)?;
-        let report = self.write(|tx| {
+        let report = self.write_sql(|tx| {
             let samples: u64 = super::chunks::counts(tx, user.id, &key)?.iter().map(|(_, n)| n).sum();
             tx.execute("DELETE FROM sample_chunks WHERE user_id = ?1", params![user.id])?;
             tx.execute("DELETE FROM staged_chunks WHERE user_id = ?1", params![user.id])?;

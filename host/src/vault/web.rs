@@ -210,7 +210,7 @@ impl Vault {
 
     /// Issues a one-time sign-in link for `user` (audited with its id).
     pub(crate) fn issue_login_link(&self, user: &UserRecord, now_ms: i64, expires_ms: i64) -> Result<Issued> {
-        self.write(|tx| self.issue_in(tx, WebKind::Link, user, now_ms, expires_ms))
+        self.write_sql(|tx| self.issue_in(tx, WebKind::Link, user, now_ms, expires_ms))
     }
 
     /// The row and user whose secret of `kind` is `secret`, MAC and user
@@ -278,7 +278,7 @@ impl Vault {
         now_ms: i64,
         session_expires_ms: i64,
     ) -> Result<Option<Result<(Issued, UserRecord), WebRow>>> {
-        self.write(|tx| {
+        self.write_sql(|tx| {
             let Some((link, user)) = self.find_in(tx, WebKind::Link, secret)? else {
                 return Ok(None);
             };
@@ -301,7 +301,7 @@ impl Vault {
 
     /// Ends the session `id` at `now_ms` (audited), unless it had ended.
     pub(crate) fn end_session(&self, id: &str, user: &UserRecord, now_ms: i64) -> Result<bool> {
-        self.write(|tx| {
+        self.write_sql(|tx| {
             let ended = close(tx, WebKind::Session, id, now_ms)?;
             if ended {
                 audit::append(

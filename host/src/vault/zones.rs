@@ -41,7 +41,7 @@ impl Vault {
     pub fn set_user_zone(&self, user: &UserRecord, name: &str) -> Result<Calendar> {
         let calendar = Calendar::named(name)?;
         let sealed = self.keys().handle.seal(calendar.name().as_bytes(), &aad(user.id))?;
-        self.write(|tx| {
+        self.write_sql(|tx| {
             tx.execute(
                 "INSERT INTO user_zones (user_id, tz) VALUES (?1, ?2)
                  ON CONFLICT (user_id) DO UPDATE SET tz = excluded.tz",

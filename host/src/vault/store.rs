@@ -1,0 +1,167 @@
+//! The storage trait: every operation the layers above the vault perform on
+//! the database, on one connection or inside one write transaction, with
+//! no SQL and no database type in any signature. `platform` and
+//! `capabilities` see only `&dyn Store` (`Vault::read`, `Vault::write`,
+//! `Vault::store`); the SQLite backend implements it in `store_sqlite.rs`,
+//! and a second backend implements the same trait in a module of its own.
+//!
+//! The contract every backend keeps (`store_suite.rs` checks it against
+//! each):
+//! - what it is handed sealed stays sealed: values, keys, chunk payloads
+//!   and handles arrive as ciphertext or keyed digests, and the backend
+//!   never sees a key (`SecretKey` arguments are used by shared code on
+//!   this side of the trait, never sent);
+//! - security-relevant rows (consents, capability grants, plugins) are
+//!   authenticated: a row altered outside healthplug is an
+//!   `IntegrityError`, never a silently different grant;
+//! - a write transaction is all or nothing, and a consent or capability
+//!   change bumps the (user, plugin) consent version in the same
+//!   transaction, so a reader that sees the version sees the change;
+//! - staged samples are invisible to every read until `commit_staged`.
+
+use anyhow::Result;
+
+use super::audit::{AuditEntry, AuditEvent};
+use super::capabilities::CapabilityGrant;
+use super::keys::SecretKey;
+use super::plugins::PluginRecord;
+use super::samples::{NewSample, Origin};
+use super::storage::Usage;
+use crate::consent::{Capability, CapabilityScope, UserGrant};
+use crate::registry::DataType;
+
+/// One connection (`Vault::read`, `Vault::store`) or one write transaction
+/// (`Vault::write`) on the database holding the vault.
+pub trait Store {
+    // --- consents -------------------------------------------------------
+
+    /// The consent version of (user, plugin); it changes with every grant
+    /// or revoke of a type or capability.
+    fn consent_version(&self, user_id: i64, plugin: &str) -> Result<i64>;
+
+    /// The user's data grants to the plugin, revoked ones included.
+    fn consent_grants(&self, user_id: i64, plugin: &str) -> Result<Vec<UserGrant>>;
+
+    /// Writes grant rows (replacing earlier rows of the same types) and
+    /// bumps the consent version.
+    fn put_consents(&self, user_id: i64, plugin: &str, grants: &[UserGrant]) -> Result<()>;
+
+    /// Marks grants revoked (all types when `types` is `None`) and bumps
+    /// the version; returns the types that were in force.
+    fn revoke_consents(
+        &self,
+        user_id: i64,
+        plugin: &str,
+        types: Option<&[DataType]>,
+        now_ms: i64,
+    ) -> Result<Vec<DataType>>;
+
+    /// Bumps the consent version alone.
+    fn bump_consent(&self, user_id: i64, plugin: &str) -> Result<()>;
+
+    /// The manifest sha256 the user last consented to.
+    fn consented_manifest(&self, user_id: i64, plugin: &str) -> Result<Option<String>>;
+
+    /// Records the manifest sha256 the user consented to.
+    fn set_consented_manifest(&self, user_id: i64, plugin: &str, sha256: &str) -> Result<()>;
+
+    // --- capability grants ------------------------------------------------
+
+    /// The capability rows of (user, plugin), revoked ones included.
+    fn capability_grants(&self, user_id: i64, plugin: &str) -> Result<Vec<CapabilityGrant>>;
+
+    /// The scope of `capability` in force, if granted.
+    fn active_capability(&self, user_id: i64, plugin: &str, capability: Capability) -> Result<Option<CapabilityScope>>;
+
+    /// Grants a capability (replacing an earlier row) and bumps the consent
+    /// version.
+    fn put_capability(&self, user_id: i64, plugin: &str, scope: &CapabilityScope, now_ms: i64) -> Result<()>;
+
+    /// Revokes capabilities (all when `only` is `None`) and bumps the
+    /// consent version if one was in force; returns those that were.
+    fn revoke_capabilities(
+        &self,
+        user_id: i64,
+        plugin: &str,
+        only: Option<Capability>,
+        now_ms: i64,
+    ) -> Result<Vec<Capability>>;
+
+    // --- plugins ---------------------------------------------------------
+
+    /// Inserts or replaces an installed plugin's record.
+    fn upsert_plugin(&self, record: &PluginRecord) -> Result<()>;
+
+    /// Removes a plugin's record; whether there was one.
+    fn delete_plugin(&self, id: &str) -> Result<bool>;
+
+    /// The manifest text of the installed plugin whose component has this
+    /// sha256, if any.
+    fn manifest_by_sha(&self, sha256: &str) -> Result<Option<String>>;
+
+    // --- plugin storage (values and key names sealed with the user key) --
+
+    /// The value under `name`.
+    fn kv_get(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<Vec<u8>>>;
+
+    /// The stored size of `name` (key and value), if present.
+    fn kv_size_of(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<u64>>;
+
+    /// Every key name stored, sorted.
+    fn kv_keys(&self, user_id: i64, plugin: &str, key: &SecretKey) -> Result<Vec<String>>;
+
+    /// Bytes and keys stored for (user, plugin).
+    fn kv_usage(&self, user_id: i64, plugin: &str) -> Result<Usage>;
+
+    /// Sets (`Some`) or deletes (`None`) `name`.
+    fn kv_put(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str, value: Option<&[u8]>) -> Result<()>;
+
+    /// Deletes every entry of the user (of one plugin, if given); how many.
+    fn kv_delete_all(&self, user_id: i64, plugin: Option<&str>) -> Result<u64>;
+
+    // --- sealed day chunks -------------------------------------------------
+
+    /// The first UTC day in `[from, to]` holding a chunk of type code `ty`
+    /// (from the plaintext index: nothing is opened).
+    fn chunk_next_day(&self, user_id: i64, ty: u8, days: (i64, i64)) -> Result<Option<i64>>;
+
+    /// The sealed chunk of (user, type code, UTC day), if any.
+    fn chunk_sealed(&self, user_id: i64, ty: u8, day: i64) -> Result<Option<Vec<u8>>>;
+
+    /// Calls `each` with every sealed chunk of `ty` in days `[from, to]`, in
+    /// day order; `each` returns `false` to stop.
+    fn chunk_each_sealed(
+        &self,
+        user_id: i64,
+        ty: u8,
+        days: (i64, i64),
+        each: &mut dyn FnMut(i64, &[u8]) -> Result<bool>,
+    ) -> Result<()>;
+
+    /// Stages `samples` for `invocation`, sealed, invisible to reads; never
+    /// looks at what is stored (a plugin timing its writes learns nothing).
+    fn stage_samples(
+        &self,
+        invocation: &str,
+        user_id: i64,
+        key: &SecretKey,
+        origin: &Origin,
+        samples: &[NewSample],
+    ) -> Result<()>;
+
+    /// Merges `invocation`'s staged chunks into the stored ones and drops
+    /// them; the new samples stored per type (duplicates skipped).
+    fn commit_staged(&self, invocation: &str, user_id: i64, key: &SecretKey) -> Result<Vec<(DataType, u64)>>;
+
+    /// Drops `invocation`'s staged chunks; how many there were.
+    fn discard_staged(&self, invocation: &str) -> Result<u64>;
+
+    // --- audit -------------------------------------------------------------
+
+    /// Appends one entry to the hash chain; its sequence number. Inside a
+    /// `Vault::write` the new head is anchored before the commit.
+    fn audit_append(&self, event: &AuditEvent) -> Result<i64>;
+
+    /// The entries of one user (by ref), or all.
+    fn audit_list(&self, user_ref: Option<&str>) -> Result<Vec<AuditEntry>>;
+}

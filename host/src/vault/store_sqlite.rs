@@ -1,0 +1,172 @@
+//! The SQLite backend of the storage trait: each operation of [`Store`]
+//! on one pooled connection or inside one immediate transaction, through
+//! the table modules beside it (`consents.rs`, `capabilities.rs`,
+//! `plugins.rs`, `storage.rs`, `chunks.rs`, `samples.rs`, `audit.rs`),
+//! whose rows carry MACs checked inside SQLite (`rowmac.rs`).
+
+use std::ops::Deref;
+
+use anyhow::Result;
+use rusqlite::Connection;
+
+use super::audit::{self, AuditEntry, AuditEvent};
+use super::capabilities::{self, CapabilityGrant};
+use super::keys::SecretKey;
+use super::plugins::{self, PluginRecord};
+use super::samples::{self, NewSample, Origin};
+use super::storage::{self, Usage};
+use super::store::Store;
+use super::{DerivedKeys, chunks, consents};
+use crate::consent::{Capability, CapabilityScope, UserGrant};
+use crate::registry::DataType;
+
+/// [`Store`] over a SQLite connection (`C` is a pooled connection or a
+/// borrowed transaction).
+pub(crate) struct SqliteStore<'k, C: Deref<Target = Connection>> {
+    pub(crate) conn: C,
+    pub(crate) keys: &'k DerivedKeys,
+}
+
+impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
+    fn consent_version(&self, user_id: i64, plugin: &str) -> Result<i64> {
+        consents::version(&self.conn, user_id, plugin)
+    }
+
+    fn consent_grants(&self, user_id: i64, plugin: &str) -> Result<Vec<UserGrant>> {
+        consents::grants(&self.conn, user_id, plugin)
+    }
+
+    fn put_consents(&self, user_id: i64, plugin: &str, grants: &[UserGrant]) -> Result<()> {
+        consents::put(&self.conn, user_id, plugin, grants)
+    }
+
+    fn revoke_consents(
+        &self,
+        user_id: i64,
+        plugin: &str,
+        types: Option<&[DataType]>,
+        now_ms: i64,
+    ) -> Result<Vec<DataType>> {
+        consents::revoke(&self.conn, user_id, plugin, types, now_ms)
+    }
+
+    fn bump_consent(&self, user_id: i64, plugin: &str) -> Result<()> {
+        consents::bump(&self.conn, user_id, plugin)
+    }
+
+    fn consented_manifest(&self, user_id: i64, plugin: &str) -> Result<Option<String>> {
+        consents::consented_manifest(&self.conn, user_id, plugin)
+    }
+
+    fn set_consented_manifest(&self, user_id: i64, plugin: &str, sha256: &str) -> Result<()> {
+        consents::set_consented_manifest(&self.conn, user_id, plugin, sha256)
+    }
+
+    fn capability_grants(&self, user_id: i64, plugin: &str) -> Result<Vec<CapabilityGrant>> {
+        capabilities::list(&self.conn, user_id, plugin)
+    }
+
+    fn active_capability(&self, user_id: i64, plugin: &str, capability: Capability) -> Result<Option<CapabilityScope>> {
+        capabilities::active(&self.conn, user_id, plugin, capability)
+    }
+
+    fn put_capability(&self, user_id: i64, plugin: &str, scope: &CapabilityScope, now_ms: i64) -> Result<()> {
+        capabilities::put(&self.conn, user_id, plugin, scope, now_ms)?;
+        consents::bump(&self.conn, user_id, plugin)
+    }
+
+    fn revoke_capabilities(
+        &self,
+        user_id: i64,
+        plugin: &str,
+        only: Option<Capability>,
+        now_ms: i64,
+    ) -> Result<Vec<Capability>> {
+        let revoked = capabilities::revoke(&self.conn, user_id, plugin, only, now_ms)?;
+        if !revoked.is_empty() {
+            consents::bump(&self.conn, user_id, plugin)?;
+        }
+        Ok(revoked)
+    }
+
+    fn upsert_plugin(&self, record: &PluginRecord) -> Result<()> {
+        plugins::upsert(&self.conn, record)
+    }
+
+    fn delete_plugin(&self, id: &str) -> Result<bool> {
+        plugins::delete(&self.conn, id)
+    }
+
+    fn manifest_by_sha(&self, sha256: &str) -> Result<Option<String>> {
+        plugins::manifest_by_sha(&self.conn, sha256)
+    }
+
+    fn kv_get(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<Vec<u8>>> {
+        storage::get(&self.conn, user_id, plugin, key, name)
+    }
+
+    fn kv_size_of(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<u64>> {
+        storage::size_of(&self.conn, user_id, plugin, key, name)
+    }
+
+    fn kv_keys(&self, user_id: i64, plugin: &str, key: &SecretKey) -> Result<Vec<String>> {
+        storage::keys(&self.conn, user_id, plugin, key)
+    }
+
+    fn kv_usage(&self, user_id: i64, plugin: &str) -> Result<Usage> {
+        storage::usage(&self.conn, user_id, plugin)
+    }
+
+    fn kv_put(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str, value: Option<&[u8]>) -> Result<()> {
+        storage::put(&self.conn, user_id, plugin, key, name, value)
+    }
+
+    fn kv_delete_all(&self, user_id: i64, plugin: Option<&str>) -> Result<u64> {
+        storage::delete_all(&self.conn, user_id, plugin)
+    }
+
+    fn chunk_next_day(&self, user_id: i64, ty: u8, days: (i64, i64)) -> Result<Option<i64>> {
+        chunks::next_day(&self.conn, user_id, ty, days)
+    }
+
+    fn chunk_sealed(&self, user_id: i64, ty: u8, day: i64) -> Result<Option<Vec<u8>>> {
+        chunks::sealed(&self.conn, user_id, ty, day)
+    }
+
+    fn chunk_each_sealed(
+        &self,
+        user_id: i64,
+        ty: u8,
+        days: (i64, i64),
+        each: &mut dyn FnMut(i64, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        chunks::each_sealed(&self.conn, user_id, ty, days, each)
+    }
+
+    fn stage_samples(
+        &self,
+        invocation: &str,
+        user_id: i64,
+        key: &SecretKey,
+        origin: &Origin,
+        samples: &[NewSample],
+    ) -> Result<()> {
+        samples::stage(&self.conn, invocation, user_id, key, origin, samples)
+    }
+
+    fn commit_staged(&self, invocation: &str, user_id: i64, key: &SecretKey) -> Result<Vec<(DataType, u64)>> {
+        chunks::commit_staged(&self.conn, invocation, user_id, key)
+    }
+
+    fn discard_staged(&self, invocation: &str) -> Result<u64> {
+        chunks::discard_staged(&self.conn, invocation)
+    }
+
+    fn audit_append(&self, event: &AuditEvent) -> Result<i64> {
+        audit::append(&self.conn, self.keys, event)
+    }
+
+    fn audit_list(&self, user_ref: Option<&str>) -> Result<Vec<AuditEntry>> {
+        audit::list(&self.conn, user_ref)
+    }
+}
