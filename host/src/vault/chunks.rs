@@ -251,19 +251,29 @@ pub(crate) fn purge_orphaned_staged(tx: &Connection) -> Result<u64> {
 
 /// Samples stored for `user_id`, per type (every chunk is opened, none
 /// decoded).
-pub(crate) fn counts(conn: &Connection, user_id: i64, key: &SecretKey) -> Result<Vec<(DataType, u64)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT data_type, day, payload FROM sample_chunks WHERE user_id = ?1 ORDER BY data_type")?;
-    let mut rows = stmt.query(params![user_id])?;
+pub(crate) fn counts(store: &dyn super::Store, user_id: i64, key: &SecretKey) -> Result<Vec<(DataType, u64)>> {
     let mut out: Vec<(DataType, u64)> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let (ty, day): (u8, i64) = (row.get(0)?, row.get(1)?);
-        let n = open_count(key, user_id, (ty, day), row.get_ref(2)?.as_blob()?)?;
-        let Some(ty) = DataType::from_code(ty) else { continue };
+    store.chunk_each_of_user(user_id, &mut |ty, day, sealed| {
+        let n = open_count(key, user_id, (ty, day), sealed)?;
+        let Some(ty) = DataType::from_code(ty) else {
+            return Ok(());
+        };
         match out.last_mut() {
             Some((t, total)) if *t == ty => *total += n,
             _ => out.push((ty, n)),
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// Calls `each` with every stored chunk of `user_id`, by type code.
+pub(crate) fn each_of_user(conn: &Connection, user_id: i64, each: &mut super::store::EachChunk<'_>) -> Result<()> {
+    let mut stmt =
+        conn.prepare_cached("SELECT data_type, day, payload FROM sample_chunks WHERE user_id = ?1 ORDER BY data_type")?;
+    let mut rows = stmt.query(params![user_id])?;
+    while let Some(row) = rows.next()? {
+        each(row.get(0)?, row.get(1)?, row.get_ref(2)?.as_blob()?)?;
+    }
+    Ok(())
 }

@@ -235,33 +235,36 @@ pub(crate) fn revoke(
     Ok(revoked)
 }
 
+/// Every consent row of a user, by plugin, each checked against its MAC.
+pub(super) fn of_user(conn: &Connection, user_id: i64) -> Result<Vec<(String, UserGrant)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT plugin_id, {COLUMNS}, {} FROM consents WHERE user_id = ?1 ORDER BY plugin_id, data_type",
+        CONSENTS.ok_expr()
+    ))?;
+    let rows = stmt.query_map(params![user_id], |r| {
+        let plugin: String = r.get(0)?;
+        Ok((r.get::<_, i64>(1)?, r.get::<_, bool>(12)?, from_row(r, 1)?, plugin))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (code, ok, grant, plugin) = row?;
+        rowmac::check(ok, || row_name(user_id, &plugin, code))?;
+        if let Some(grant) = grant {
+            out.push((plugin, grant));
+        }
+    }
+    Ok(out)
+}
+
 impl Vault {
     /// Every consent row of a user, by plugin, each checked against its
     /// MAC.
     pub fn consents_of(&self, user_id: i64) -> Result<Vec<(String, UserGrant)>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT plugin_id, {COLUMNS}, {} FROM consents WHERE user_id = ?1 ORDER BY plugin_id, data_type",
-            CONSENTS.ok_expr()
-        ))?;
-        let rows = stmt.query_map(params![user_id], |r| {
-            let plugin: String = r.get(0)?;
-            Ok((r.get::<_, i64>(1)?, r.get::<_, bool>(12)?, from_row(r, 1)?, plugin))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (code, ok, grant, plugin) = row?;
-            rowmac::check(ok, || row_name(user_id, &plugin, code))?;
-            if let Some(grant) = grant {
-                out.push((plugin, grant));
-            }
-        }
-        Ok(out)
+        self.store()?.consents_of_user(user_id)
     }
 
     /// The grant rows of a user for one plugin.
     pub fn grants(&self, user_id: i64, plugin_id: &str) -> Result<Vec<UserGrant>> {
-        let conn = self.conn()?;
-        grants(&conn, user_id, plugin_id)
+        self.store()?.consent_grants(user_id, plugin_id)
     }
 }

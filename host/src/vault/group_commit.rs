@@ -15,7 +15,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use anyhow::{Result, anyhow};
 
-use super::{AuditEvent, Vault, audit};
+use super::{AuditEvent, Vault};
 
 /// The queue of audit entries waiting for a transaction.
 #[derive(Default)]
@@ -89,12 +89,12 @@ impl Vault {
     }
 
     fn write_batch(&self, batch: &Batch) -> Result<Vec<(u64, Vec<i64>)>> {
-        self.write_sql(|tx| {
+        self.write(|tx| {
             let mut out = Vec::with_capacity(batch.len());
             for (ticket, events) in batch {
                 let mut seqs = Vec::with_capacity(events.len());
                 for e in events {
-                    seqs.push(audit::append(tx, self.keys(), e)?);
+                    seqs.push(tx.audit_append(e)?);
                 }
                 out.push((*ticket, seqs));
             }

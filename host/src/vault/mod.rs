@@ -52,7 +52,7 @@ pub use samples::{Coding, InsertReport, NewSample, Origin, Provenance, SamplePay
 pub use storage::Usage;
 pub use store::Store;
 pub use trust::Reviewer;
-pub use users::{EraseReport, UserRecord};
+pub use users::{EraseReport, ErasedRows, UserRecord, UserRow};
 
 /// How long a connection waits for another one's lock.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
@@ -263,8 +263,7 @@ impl Vault {
     /// Verifies the audit log: its chain, its authenticated head, and the
     /// head against the anchor outside the database.
     pub fn verify_audit(&self) -> Result<VerifyReport> {
-        let conn = self.conn()?;
-        audit::verify(&conn, self.keys(), &self.anchor_path())
+        self.store()?.audit_verify(&self.anchor_path())
     }
 }
 

@@ -122,32 +122,40 @@ pub(crate) fn manifest_by_sha(conn: &Connection, sha256: &str) -> Result<Option<
     Ok(text)
 }
 
+/// The installed plugin with this id (its row checked against its MAC).
+pub(super) fn by_id(conn: &Connection, id: &str) -> Result<Option<PluginRecord>> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {COLUMNS}, {} FROM plugins WHERE id = ?1", PLUGINS.ok_expr()),
+            params![id],
+            from_row,
+        )
+        .optional()?;
+    row.map(checked).transpose()
+}
+
+/// Every installed plugin, by id (each row checked against its MAC).
+pub(super) fn all(conn: &Connection) -> Result<Vec<PluginRecord>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS}, {} FROM plugins ORDER BY id",
+        PLUGINS.ok_expr()
+    ))?;
+    let rows = stmt.query_map([], from_row)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(checked(row?)?);
+    }
+    Ok(out)
+}
+
 impl Vault {
     /// The installed plugin with this id (its row checked against its MAC).
     pub fn plugin(&self, id: &str) -> Result<Option<PluginRecord>> {
-        let conn = self.conn()?;
-        let row = conn
-            .query_row(
-                &format!("SELECT {COLUMNS}, {} FROM plugins WHERE id = ?1", PLUGINS.ok_expr()),
-                params![id],
-                from_row,
-            )
-            .optional()?;
-        row.map(checked).transpose()
+        self.store()?.plugin(id)
     }
 
     /// Every installed plugin, by id (each row checked against its MAC).
     pub fn plugins(&self) -> Result<Vec<PluginRecord>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS}, {} FROM plugins ORDER BY id",
-            PLUGINS.ok_expr()
-        ))?;
-        let rows = stmt.query_map([], from_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(checked(row?)?);
-        }
-        Ok(out)
+        self.store()?.plugins()
     }
 }

@@ -292,7 +292,7 @@ impl Vault {
     /// Stores samples for `user` in one transaction: all or nothing.
     pub fn insert_samples(&self, user: &UserRecord, origin: &Origin, samples: &[NewSample]) -> Result<InsertReport> {
         let key = self.user_key(user.id)?;
-        self.write_sql(|tx| insert(tx, user.id, &key, origin, samples))
+        self.write(|tx| tx.insert_samples(user.id, &key, origin, samples))
     }
 
     /// Unsealed samples of `user`, by type then time (every type when
@@ -327,7 +327,6 @@ impl Vault {
     /// chunks is opened: counts are not plaintext).
     pub fn sample_counts(&self, user: &UserRecord) -> Result<Vec<(DataType, u64)>> {
         let key = self.user_key(user.id)?;
-        let conn = self.conn()?;
-        chunks::counts(&conn, user.id, &key)
+        chunks::counts(&*self.store()?, user.id, &key)
     }
 }

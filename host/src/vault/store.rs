@@ -21,14 +21,20 @@
 
 use anyhow::Result;
 
-use super::audit::{AuditEntry, AuditEvent};
+use super::audit::{AuditEntry, AuditEvent, VerifyReport};
 use super::capabilities::CapabilityGrant;
 use super::keys::SecretKey;
 use super::plugins::PluginRecord;
-use super::samples::{NewSample, Origin};
+use super::samples::{InsertReport, NewSample, Origin};
 use super::storage::Usage;
+use super::trust::Reviewer;
+use super::users::{ErasedRows, UserRow};
 use crate::consent::{Capability, CapabilityScope, UserGrant};
 use crate::registry::DataType;
+
+/// What [`Store::chunk_each_of_user`] calls with each chunk: its type
+/// code, UTC day and sealed payload.
+pub type EachChunk<'a> = dyn FnMut(u8, i64, &[u8]) -> Result<()> + 'a;
 
 /// One connection (`Vault::read`, `Vault::store`) or one write transaction
 /// (`Vault::write`) on the database holding the vault.
@@ -65,6 +71,9 @@ pub trait Store {
     /// Records the manifest sha256 the user consented to.
     fn set_consented_manifest(&self, user_id: i64, plugin: &str, sha256: &str) -> Result<()>;
 
+    /// Every consent row of a user, by plugin.
+    fn consents_of_user(&self, user_id: i64) -> Result<Vec<(String, UserGrant)>>;
+
     // --- capability grants ------------------------------------------------
 
     /// The capability rows of (user, plugin), revoked ones included.
@@ -98,6 +107,12 @@ pub trait Store {
     /// The manifest text of the installed plugin whose component has this
     /// sha256, if any.
     fn manifest_by_sha(&self, sha256: &str) -> Result<Option<String>>;
+
+    /// Every installed plugin, by id.
+    fn plugins(&self) -> Result<Vec<PluginRecord>>;
+
+    /// The installed plugin with this id.
+    fn plugin(&self, id: &str) -> Result<Option<PluginRecord>>;
 
     // --- plugin storage (values and key names sealed with the user key) --
 
@@ -138,6 +153,16 @@ pub trait Store {
         each: &mut dyn FnMut(i64, &[u8]) -> Result<bool>,
     ) -> Result<()>;
 
+    /// Stores `samples` now (merged into their day chunks), skipping exact
+    /// duplicates of stored samples and repeats within `samples`.
+    fn insert_samples(
+        &self,
+        user_id: i64,
+        key: &SecretKey,
+        origin: &Origin,
+        samples: &[NewSample],
+    ) -> Result<InsertReport>;
+
     /// Stages `samples` for `invocation`, sealed, invisible to reads; never
     /// looks at what is stored (a plugin timing its writes learns nothing).
     fn stage_samples(
@@ -156,11 +181,69 @@ pub trait Store {
     /// Drops `invocation`'s staged chunks; how many there were.
     fn discard_staged(&self, invocation: &str) -> Result<u64>;
 
+    // --- users ---------------------------------------------------------------
+
+    /// The (id, created) of the user with this ref.
+    fn user_by_ref(&self, ref_bytes: &[u8]) -> Result<Option<(i64, i64)>>;
+
+    /// Inserts a user unless one with this ref exists; (id, inserted).
+    fn insert_user(
+        &self,
+        ref_bytes: &[u8],
+        sealed_handle: &[u8],
+        wrapped_key: &[u8],
+        created_ms: i64,
+    ) -> Result<(i64, bool)>;
+
+    /// Every user row, by id.
+    fn user_rows(&self) -> Result<Vec<UserRow>>;
+
+    /// The row of user `id`.
+    fn user_row(&self, id: i64) -> Result<Option<UserRow>>;
+
+    /// The (ref, wrapped data key) of user `id`.
+    fn user_wrapped_key(&self, id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
+
+    /// Deletes every row about user `id` (samples, staging, consents,
+    /// versions, capabilities, tokens, web links and sessions, storage),
+    /// the user row with the wrapped key last.
+    fn delete_user_rows(&self, id: i64) -> Result<ErasedRows>;
+
+    /// After an erase, makes the deleted rows unrecoverable from the
+    /// database's own files (outside any transaction); an error says what
+    /// may remain.
+    fn reclaim_erased(&self, user_ref: &str) -> Result<()>;
+
+    /// Calls `each` with every stored chunk of `user_id` (type code, day,
+    /// sealed), by type code.
+    fn chunk_each_of_user(&self, user_id: i64, each: &mut EachChunk<'_>) -> Result<()>;
+
+    // --- users' zones and trusted reviewers ---------------------------------
+
+    /// The sealed time zone of `user_id`, if one was set.
+    fn sealed_zone(&self, user_id: i64) -> Result<Option<Vec<u8>>>;
+
+    /// Stores the sealed time zone of `user_id`.
+    fn put_zone(&self, user_id: i64, sealed: &[u8]) -> Result<()>;
+
+    /// Every trusted reviewer, by name (rows authenticated).
+    fn reviewers(&self) -> Result<Vec<Reviewer>>;
+
+    /// Trusts a reviewer (replacing a row with the same key).
+    fn put_reviewer(&self, reviewer: &Reviewer) -> Result<()>;
+
+    /// Stops trusting a reviewer key.
+    fn delete_reviewer(&self, public_key: &str) -> Result<()>;
+
     // --- audit -------------------------------------------------------------
 
     /// Appends one entry to the hash chain; its sequence number. Inside a
     /// `Vault::write` the new head is anchored before the commit.
     fn audit_append(&self, event: &AuditEvent) -> Result<i64>;
+
+    /// Verifies the chain, its authenticated head, and the head against
+    /// the anchor file outside the database.
+    fn audit_verify(&self, anchor: &std::path::Path) -> Result<VerifyReport>;
 
     /// The entries of one user (by ref), or all.
     fn audit_list(&self, user_ref: Option<&str>) -> Result<Vec<AuditEntry>>;

@@ -9,14 +9,16 @@ use std::ops::Deref;
 use anyhow::Result;
 use rusqlite::Connection;
 
-use super::audit::{self, AuditEntry, AuditEvent};
+use super::audit::{self, AuditEntry, AuditEvent, VerifyReport};
 use super::capabilities::{self, CapabilityGrant};
 use super::keys::SecretKey;
 use super::plugins::{self, PluginRecord};
-use super::samples::{self, NewSample, Origin};
+use super::samples::{self, InsertReport, NewSample, Origin};
 use super::storage::{self, Usage};
-use super::store::Store;
-use super::{DerivedKeys, chunks, consents};
+use super::store::{EachChunk, Store};
+use super::trust::{self, Reviewer};
+use super::users::{self, ErasedRows, UserRow};
+use super::{DerivedKeys, chunks, consents, zones};
 use crate::consent::{Capability, CapabilityScope, UserGrant};
 use crate::registry::DataType;
 
@@ -62,6 +64,10 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
         consents::set_consented_manifest(&self.conn, user_id, plugin, sha256)
     }
 
+    fn consents_of_user(&self, user_id: i64) -> Result<Vec<(String, UserGrant)>> {
+        consents::of_user(&self.conn, user_id)
+    }
+
     fn capability_grants(&self, user_id: i64, plugin: &str) -> Result<Vec<CapabilityGrant>> {
         capabilities::list(&self.conn, user_id, plugin)
     }
@@ -99,6 +105,14 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
 
     fn manifest_by_sha(&self, sha256: &str) -> Result<Option<String>> {
         plugins::manifest_by_sha(&self.conn, sha256)
+    }
+
+    fn plugins(&self) -> Result<Vec<PluginRecord>> {
+        plugins::all(&self.conn)
+    }
+
+    fn plugin(&self, id: &str) -> Result<Option<PluginRecord>> {
+        plugins::by_id(&self.conn, id)
     }
 
     fn kv_get(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<Vec<u8>>> {
@@ -143,6 +157,16 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
         chunks::each_sealed(&self.conn, user_id, ty, days, each)
     }
 
+    fn insert_samples(
+        &self,
+        user_id: i64,
+        key: &SecretKey,
+        origin: &Origin,
+        samples: &[NewSample],
+    ) -> Result<InsertReport> {
+        samples::insert(&self.conn, user_id, key, origin, samples)
+    }
+
     fn stage_samples(
         &self,
         invocation: &str,
@@ -162,8 +186,70 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
         chunks::discard_staged(&self.conn, invocation)
     }
 
+    fn user_by_ref(&self, ref_bytes: &[u8]) -> Result<Option<(i64, i64)>> {
+        users::by_ref(&self.conn, ref_bytes)
+    }
+
+    fn insert_user(
+        &self,
+        ref_bytes: &[u8],
+        sealed_handle: &[u8],
+        wrapped_key: &[u8],
+        created_ms: i64,
+    ) -> Result<(i64, bool)> {
+        users::insert(&self.conn, ref_bytes, sealed_handle, wrapped_key, created_ms)
+    }
+
+    fn user_rows(&self) -> Result<Vec<UserRow>> {
+        users::rows(&self.conn)
+    }
+
+    fn user_row(&self, id: i64) -> Result<Option<UserRow>> {
+        users::row(&self.conn, id)
+    }
+
+    fn user_wrapped_key(&self, id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        users::wrapped_key(&self.conn, id)
+    }
+
+    fn delete_user_rows(&self, id: i64) -> Result<ErasedRows> {
+        users::delete_rows(&self.conn, id)
+    }
+
+    fn reclaim_erased(&self, user_ref: &str) -> Result<()> {
+        users::checkpoint(&self.conn, user_ref)
+    }
+
+    fn chunk_each_of_user(&self, user_id: i64, each: &mut EachChunk<'_>) -> Result<()> {
+        chunks::each_of_user(&self.conn, user_id, each)
+    }
+
+    fn sealed_zone(&self, user_id: i64) -> Result<Option<Vec<u8>>> {
+        zones::get(&self.conn, user_id)
+    }
+
+    fn put_zone(&self, user_id: i64, sealed: &[u8]) -> Result<()> {
+        zones::put(&self.conn, user_id, sealed)
+    }
+
+    fn reviewers(&self) -> Result<Vec<Reviewer>> {
+        trust::list(&self.conn)
+    }
+
+    fn put_reviewer(&self, reviewer: &Reviewer) -> Result<()> {
+        trust::put(&self.conn, reviewer)
+    }
+
+    fn delete_reviewer(&self, public_key: &str) -> Result<()> {
+        trust::delete(&self.conn, public_key)
+    }
+
     fn audit_append(&self, event: &AuditEvent) -> Result<i64> {
         audit::append(&self.conn, self.keys, event)
+    }
+
+    fn audit_verify(&self, anchor: &std::path::Path) -> Result<VerifyReport> {
+        audit::verify(&self.conn, self.keys, anchor)
     }
 
     fn audit_list(&self, user_ref: Option<&str>) -> Result<Vec<AuditEntry>> {

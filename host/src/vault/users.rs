@@ -4,11 +4,11 @@
 //! survive on disk is unreadable. Ids are never reused (AUTOINCREMENT).
 
 use anyhow::{Context, Result, bail};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::keys::SecretKey;
-use super::{AuditEvent, AuditKind, Vault, audit, now_ms};
+use super::{AuditEvent, AuditKind, Vault, now_ms};
 
 /// A user of the platform.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -66,6 +66,135 @@ pub(super) fn ref_text(ref_bytes: &[u8]) -> String {
     hex::encode(ref_bytes.get(..8).unwrap_or(ref_bytes))
 }
 
+/// A user's row as stored: the ref, the sealed handle, when created.
+#[derive(Clone, Debug)]
+pub struct UserRow {
+    /// Row id.
+    pub id: i64,
+    /// HMAC of the handle.
+    pub ref_bytes: Vec<u8>,
+    /// The handle, sealed with the ref as associated data.
+    pub sealed_handle: Vec<u8>,
+    /// When created (ms since epoch).
+    pub created_ms: i64,
+}
+
+/// The rows an erase deleted, by table.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ErasedRows {
+    /// Consent rows.
+    pub consents: u64,
+    /// Access tokens.
+    pub tokens: u64,
+    /// Plugin storage entries.
+    pub storage: u64,
+    /// User rows (1 when the user, with their wrapped key, was deleted).
+    pub users: u64,
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(0)?,
+        ref_bytes: r.get(1)?,
+        sealed_handle: r.get(2)?,
+        created_ms: r.get(3)?,
+    })
+}
+
+/// The (id, created) of the user with this ref.
+pub(super) fn by_ref(conn: &Connection, ref_bytes: &[u8]) -> Result<Option<(i64, i64)>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, created_ms FROM users WHERE ref = ?1",
+            params![ref_bytes],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Inserts a user unless one with this ref exists; (id, inserted).
+pub(super) fn insert(
+    tx: &Connection,
+    ref_bytes: &[u8],
+    sealed: &[u8],
+    wrapped: &[u8],
+    created: i64,
+) -> Result<(i64, bool)> {
+    let inserted = tx.execute(
+        "INSERT OR IGNORE INTO users (ref, handle, wrapped_key, created_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![ref_bytes, sealed, wrapped, created],
+    )?;
+    let id: i64 = tx.query_row("SELECT id FROM users WHERE ref = ?1", params![ref_bytes], |r| r.get(0))?;
+    Ok((id, inserted == 1))
+}
+
+/// Every user row, by id.
+pub(super) fn rows(conn: &Connection) -> Result<Vec<UserRow>> {
+    let mut stmt = conn.prepare("SELECT id, ref, handle, created_ms FROM users ORDER BY id")?;
+    let rows = stmt.query_map([], user_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The row of user `id`.
+pub(super) fn row(conn: &Connection, id: i64) -> Result<Option<UserRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, ref, handle, created_ms FROM users WHERE id = ?1",
+            params![id],
+            user_row,
+        )
+        .optional()?)
+}
+
+/// The (ref, wrapped data key) of user `id`.
+pub(super) fn wrapped_key(conn: &Connection, id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    Ok(conn
+        .query_row("SELECT ref, wrapped_key FROM users WHERE id = ?1", params![id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
+/// Deletes every row about user `id`, the user (and wrapped key) last.
+pub(super) fn delete_rows(tx: &Connection, id: i64) -> Result<ErasedRows> {
+    tx.execute("DELETE FROM sample_chunks WHERE user_id = ?1", params![id])?;
+    tx.execute("DELETE FROM staged_chunks WHERE user_id = ?1", params![id])?;
+    let consents = tx.execute("DELETE FROM consents WHERE user_id = ?1", params![id])?;
+    tx.execute("DELETE FROM consent_versions WHERE user_id = ?1", params![id])?;
+    tx.execute("DELETE FROM capability_grants WHERE user_id = ?1", params![id])?;
+    // `ON DELETE CASCADE` would do it too; deleted here to be counted.
+    let tokens = tx.execute("DELETE FROM access_tokens WHERE user_id = ?1", params![id])?;
+    tx.execute("DELETE FROM web_login_links WHERE user_id = ?1", params![id])?;
+    tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", params![id])?;
+    let storage = super::storage::delete_all(tx, id, None)?;
+    let users = tx.execute("DELETE FROM users WHERE id = ?1", params![id])?;
+    Ok(ErasedRows {
+        consents: consents as u64,
+        tokens: tokens as u64,
+        storage,
+        users: users as u64,
+    })
+}
+
+/// Copies the write-ahead log into the database and truncates it, so
+/// nothing of erased rows lingers in `vault.db-wal`.
+pub(super) fn checkpoint(conn: &Connection, user_ref: &str) -> Result<()> {
+    conn.busy_timeout(CHECKPOINT_WAIT)?;
+    let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    });
+    conn.busy_timeout(super::BUSY_WAIT)?;
+    let (busy, log, done): (i64, i64, i64) = checkpoint?;
+    if busy != 0 || log != done {
+        bail!(
+            "user {user_ref} was erased and their key destroyed, but the write-ahead log could not be checkpointed \
+             (busy {busy}, {done} of {log} pages copied): copies of the deleted rows may remain in vault.db-wal \
+             until the next checkpoint; retry when nothing else is using the vault"
+        );
+    }
+    Ok(())
+}
+
 impl Vault {
     pub(super) fn ref_bytes(&self, handle: &str) -> [u8; 32] {
         self.keys().user_ref.mac(handle.as_bytes())
@@ -78,14 +207,7 @@ impl Vault {
 
     /// The user with this handle, if any.
     pub fn find_user(&self, handle: &str) -> Result<Option<UserRecord>> {
-        let conn = self.conn()?;
-        let row: Option<(i64, i64)> = conn
-            .query_row(
-                "SELECT id, created_ms FROM users WHERE ref = ?1",
-                params![self.ref_bytes(handle).as_slice()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let row = self.store()?.user_by_ref(&self.ref_bytes(handle))?;
         Ok(row.map(|(id, created_ms)| UserRecord {
             id,
             handle: handle.to_string(),
@@ -107,22 +229,10 @@ impl Vault {
         let sealed_handle = self.keys().handle.seal(handle.as_bytes(), &ref_bytes)?;
         let created = now_ms();
         let user_ref = self.user_ref(handle);
-        let id = self.write_sql(|tx| {
-            let inserted = tx.execute(
-                "INSERT OR IGNORE INTO users (ref, handle, wrapped_key, created_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![ref_bytes.as_slice(), sealed_handle, wrapped, created],
-            )?;
-            let id: i64 = tx.query_row(
-                "SELECT id FROM users WHERE ref = ?1",
-                params![ref_bytes.as_slice()],
-                |r| r.get(0),
-            )?;
-            if inserted == 1 {
-                audit::append(
-                    tx,
-                    self.keys(),
-                    &AuditEvent::new(AuditKind::User).user(&user_ref).outcome("created"),
-                )?;
+        let id = self.write(|tx| {
+            let (id, inserted) = tx.insert_user(&ref_bytes, &sealed_handle, &wrapped, created)?;
+            if inserted {
+                tx.audit_append(&AuditEvent::new(AuditKind::User).user(&user_ref).outcome("created"))?;
             }
             Ok(id)
         })?;
@@ -139,35 +249,16 @@ impl Vault {
 
     /// Every user, handles unsealed.
     pub fn list_users(&self) -> Result<Vec<UserRecord>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT id, ref, handle, created_ms FROM users ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, ref_bytes, sealed, created_ms) = row?;
-            out.push(self.open_user(id, &ref_bytes, &sealed, created_ms)?);
-        }
-        Ok(out)
+        let rows = self.store()?.user_rows()?;
+        rows.iter()
+            .map(|r| self.open_user(r.id, &r.ref_bytes, &r.sealed_handle, r.created_ms))
+            .collect()
     }
 
     /// The user with row id `id`, if any, handle unsealed.
     pub(crate) fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
-        let conn = self.conn()?;
-        let row: Option<(Vec<u8>, Vec<u8>, i64)> = conn
-            .query_row(
-                "SELECT ref, handle, created_ms FROM users WHERE id = ?1",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        row.map(|(ref_bytes, sealed, created_ms)| self.open_user(id, &ref_bytes, &sealed, created_ms))
+        let row = self.store()?.user_row(id)?;
+        row.map(|r| self.open_user(id, &r.ref_bytes, &r.sealed_handle, r.created_ms))
             .transpose()
     }
 
@@ -194,13 +285,7 @@ impl Vault {
     /// as stored now, so a key cached for an erased user never serves
     /// another user given the same id.
     pub fn user_key(&self, id: i64) -> Result<SecretKey> {
-        let conn = self.conn()?;
-        let (ref_bytes, wrapped): (Vec<u8>, Vec<u8>) = conn
-            .query_row("SELECT ref, wrapped_key FROM users WHERE id = ?1", params![id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?
-            .context("no such user (erased?)")?;
+        let (ref_bytes, wrapped) = self.store()?.user_wrapped_key(id)?.context("no such user (erased?)")?;
         if let Ok(cache) = self.inner.user_keys.lock()
             && let Some(cached) = cache.get(&id)
             && cached.user_ref == ref_bytes
@@ -229,29 +314,17 @@ impl Vault {
     /// Erases a user: destroys their key and deletes every row about them.
     pub fn erase_user(&self, user: &UserRecord) -> Result<EraseReport> {
         let key = self.user_key(user.id)?;
-        let report = self.write_sql(|tx| {
+        let report = self.write(|tx| {
             let samples: u64 = super::chunks::counts(tx, user.id, &key)?.iter().map(|(_, n)| n).sum();
-            tx.execute("DELETE FROM sample_chunks WHERE user_id = ?1", params![user.id])?;
-            tx.execute("DELETE FROM staged_chunks WHERE user_id = ?1", params![user.id])?;
-            let consents = tx.execute("DELETE FROM consents WHERE user_id = ?1", params![user.id])?;
-            tx.execute("DELETE FROM consent_versions WHERE user_id = ?1", params![user.id])?;
-            tx.execute("DELETE FROM capability_grants WHERE user_id = ?1", params![user.id])?;
-            // `ON DELETE CASCADE` would do it too; deleted here to be counted.
-            let tokens = tx.execute("DELETE FROM access_tokens WHERE user_id = ?1", params![user.id])?;
-            tx.execute("DELETE FROM web_login_links WHERE user_id = ?1", params![user.id])?;
-            tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", params![user.id])?;
-            let storage = super::storage::delete_all(tx, user.id, None)?;
-            let users = tx.execute("DELETE FROM users WHERE id = ?1", params![user.id])?;
+            let rows = tx.delete_user_rows(user.id)?;
             let report = EraseReport {
                 samples,
-                consents: consents as u64,
-                storage_entries: storage,
-                tokens: tokens as u64,
-                key_destroyed: users == 1,
+                consents: rows.consents,
+                storage_entries: rows.storage,
+                tokens: rows.tokens,
+                key_destroyed: rows.users == 1,
             };
-            audit::append(
-                tx,
-                self.keys(),
+            tx.audit_append(
                 &AuditEvent::new(AuditKind::Erase)
                     .user(&user.user_ref)
                     .outcome("erased")
@@ -266,22 +339,8 @@ impl Vault {
             cache.remove(&user.id);
         }
         // Reclaim the freed pages so nothing of the user lingers in the
-        // write-ahead log; say so if that did not happen.
-        let conn = self.conn()?;
-        conn.busy_timeout(CHECKPOINT_WAIT)?;
-        let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        });
-        conn.busy_timeout(super::BUSY_WAIT)?;
-        let (busy, log, done): (i64, i64, i64) = checkpoint?;
-        if busy != 0 || log != done {
-            bail!(
-                "user {} was erased and their key destroyed, but the write-ahead log could not be checkpointed \
-                 (busy {busy}, {done} of {log} pages copied): copies of the deleted rows may remain in vault.db-wal \
-                 until the next checkpoint; retry when nothing else is using the vault",
-                user.user_ref
-            );
-        }
+        // database's files; say so if that did not happen.
+        self.store()?.reclaim_erased(&user.user_ref)?;
         Ok(report)
     }
 }

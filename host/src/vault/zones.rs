@@ -8,13 +8,23 @@
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{AuditEvent, AuditKind, UserRecord, Vault, audit};
+use super::{AuditEvent, AuditKind, UserRecord, Vault};
 use crate::consent::Calendar;
 
 /// The sealed zone stored for `user_id`, if one was set.
-fn get(conn: &Connection, user_id: i64) -> Result<Option<Vec<u8>>> {
+pub(super) fn get(conn: &Connection, user_id: i64) -> Result<Option<Vec<u8>>> {
     let mut stmt = conn.prepare_cached("SELECT tz FROM user_zones WHERE user_id = ?1")?;
     Ok(stmt.query_row(params![user_id], |r| r.get(0)).optional()?)
+}
+
+/// Stores the sealed zone of `user_id` (replacing one set before).
+pub(super) fn put(tx: &Connection, user_id: i64, sealed: &[u8]) -> Result<()> {
+    tx.execute(
+        "INSERT INTO user_zones (user_id, tz) VALUES (?1, ?2)
+         ON CONFLICT (user_id) DO UPDATE SET tz = excluded.tz",
+        params![user_id, sealed],
+    )?;
+    Ok(())
 }
 
 fn aad(user_id: i64) -> Vec<u8> {
@@ -24,8 +34,7 @@ fn aad(user_id: i64) -> Vec<u8> {
 impl Vault {
     /// The calendar of `user` (UTC when no zone was set).
     pub fn user_calendar(&self, user: &UserRecord) -> Result<Calendar> {
-        let conn = self.conn()?;
-        let Some(sealed) = get(&conn, user.id)? else {
+        let Some(sealed) = self.store()?.sealed_zone(user.id)? else {
             return Ok(Calendar::utc());
         };
         let plain = self
@@ -41,15 +50,9 @@ impl Vault {
     pub fn set_user_zone(&self, user: &UserRecord, name: &str) -> Result<Calendar> {
         let calendar = Calendar::named(name)?;
         let sealed = self.keys().handle.seal(calendar.name().as_bytes(), &aad(user.id))?;
-        self.write_sql(|tx| {
-            tx.execute(
-                "INSERT INTO user_zones (user_id, tz) VALUES (?1, ?2)
-                 ON CONFLICT (user_id) DO UPDATE SET tz = excluded.tz",
-                params![user.id, sealed],
-            )?;
-            audit::append(
-                tx,
-                self.keys(),
+        self.write(|tx| {
+            tx.put_zone(user.id, &sealed)?;
+            tx.audit_append(
                 &AuditEvent::new(AuditKind::User)
                     .user(&user.user_ref)
                     .outcome("time zone set"),
