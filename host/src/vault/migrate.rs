@@ -19,7 +19,9 @@ use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::rowmac;
-use super::{AuditEvent, AuditKind, STALE_STAGED_MS, Vault, audit, chunks, consents, home, migrate_v2, now_ms, schema};
+use super::{
+    AuditEvent, AuditKind, Conn, STALE_STAGED_MS, Vault, audit, chunks, consents, home, migrate_v2, now_ms, schema,
+};
 
 /// Pre-creates `vault.db` readable by the owner only (SQLite gives the
 /// `-wal` and `-shm` files the database's mode), and tightens the files of
@@ -47,9 +49,8 @@ pub(super) fn private_db_files(db: &Path) -> Result<()> {
 
 /// Creates or upgrades the schema and checks the master key; says what a
 /// v1 to v2 migration moved, if one ran.
-pub(super) fn run(vault: &Vault, check: &str) -> Result<Option<migrate_v2::MigrationReport>> {
+pub(super) fn run(vault: &Vault, mut conn: Conn, check: &str) -> Result<Option<migrate_v2::MigrationReport>> {
     rebuild_users(&vault.home().join("vault.db"))?;
-    let mut conn = vault.conn()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     refuse_planted(&tx)?;
     // Before the schema batch creates any missing table: which existing
@@ -117,7 +118,7 @@ pub(super) fn run(vault: &Vault, check: &str) -> Result<Option<migrate_v2::Migra
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)",
         params![schema::SCHEMA_VERSION],
     )?;
-    vault.anchor_head(&tx, before.as_ref())?;
+    vault.anchor_moved(before.as_ref(), audit::head(&tx)?.as_ref())?;
     tx.commit()?;
     Ok(migrated)
 }

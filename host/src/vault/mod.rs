@@ -7,6 +7,7 @@
 
 mod anchor;
 pub mod audit;
+mod backend;
 mod capabilities;
 pub(crate) mod chunk;
 mod chunks;
@@ -21,15 +22,18 @@ mod rowmac;
 pub(crate) mod sample_read;
 mod samples;
 mod schema;
+mod sqlite_backend;
 mod storage;
 mod store;
 mod store_sqlite;
 #[cfg(test)]
 mod store_suite;
 pub(crate) mod tokens;
+mod tokens_sql;
 mod trust;
 mod users;
 pub(crate) mod web;
+mod web_sql;
 mod zones;
 
 use std::collections::HashMap;
@@ -89,7 +93,9 @@ pub(crate) struct DerivedKeys {
 
 struct VaultInner {
     home: PathBuf,
-    pool: r2d2::Pool<SqliteConnectionManager>,
+    backend: Arc<dyn backend::Backend>,
+    /// The same database, for the SQLite-only migrations and tests.
+    sqlite: Arc<sqlite_backend::SqliteBackend>,
     keys: DerivedKeys,
     user_keys: Mutex<HashMap<i64, users::CachedKey>>,
     migrated: Mutex<Option<MigrationReport>>,
@@ -129,40 +135,19 @@ impl Vault {
         let check = hex::encode(master.derive("healthplug key check v1").mac(b"healthplug vault"));
         drop(master);
 
-        let db = home.join("vault.db");
-        migrate::private_db_files(&db)?;
-        let row_key = keys.row.clone();
-        let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW;
-        probe_open(&db, flags)?;
-        let manager = SqliteConnectionManager::file(&db)
-            .with_flags(flags)
-            .with_init(move |c| {
-                c.busy_timeout(BUSY_WAIT)?;
-                c.execute_batch(
-                    "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
-                 PRAGMA foreign_keys = ON;
-                 PRAGMA secure_delete = ON;
-                 PRAGMA trusted_schema = OFF;",
-                )?;
-                rowmac::register(c, &row_key)
-            });
-        let pool = r2d2::Pool::builder()
-            .max_size(16)
-            .min_idle(Some(1))
-            .build(manager)
-            .with_context(|| format!("opening the vault database {}", db.display()))?;
+        let sqlite = Arc::new(sqlite_backend::SqliteBackend::open(home, &keys)?);
         let vault = Vault {
             inner: Arc::new(VaultInner {
                 home: home.to_path_buf(),
-                pool,
+                backend: sqlite.clone(),
+                sqlite,
                 keys,
                 user_keys: Mutex::new(HashMap::new()),
                 migrated: Mutex::new(None),
                 audit_queue: group_commit::AuditQueue::default(),
             }),
         };
-        let migrated = migrate::run(&vault, &check)?;
+        let migrated = migrate::run(&vault, vault.inner.sqlite.conn()?, &check)?;
         if let Ok(mut slot) = vault.inner.migrated.lock() {
             *slot = migrated;
         }
@@ -174,28 +159,19 @@ impl Vault {
         self.inner.migrated.lock().ok().and_then(|m| *m)
     }
 
-    /// A connection from the pool (SQL stays inside the vault: the layers
-    /// above use [`Store`]).
-    pub(in crate::vault) fn conn(&self) -> Result<Conn> {
-        self.inner.pool.get().context("no vault connection available")
-    }
-
     /// A pooled connection for a test to inspect the database with SQL.
     #[cfg(test)]
     pub(crate) fn sql_for_tests(&self) -> Result<Conn> {
-        self.conn()
+        self.inner.sqlite.conn()
     }
 
-    /// The storage trait on one pooled connection (reads, and writes that
-    /// need no transaction).
+    /// The storage trait on one connection (reads, and writes that need no
+    /// transaction).
     pub fn store(&self) -> Result<Box<dyn Store + '_>> {
-        Ok(Box::new(store_sqlite::SqliteStore {
-            conn: self.conn()?,
-            keys: self.keys(),
-        }))
+        self.inner.backend.store(self.keys())
     }
 
-    /// Runs `f` on one pooled connection.
+    /// Runs `f` on one connection.
     pub fn read<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
         f(&*self.store()?)
     }
@@ -215,31 +191,21 @@ impl Vault {
     /// it; on error nothing `f` did is kept. If `f` appended to the audit
     /// log, the new head is anchored (`anchor.rs`) before the commit.
     pub fn write<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
-        self.write_sql(|tx| {
-            f(&store_sqlite::SqliteStore {
-                conn: &**tx,
-                keys: self.keys(),
-            })
-        })
+        let mut body = Some(f);
+        let mut value = None;
+        self.inner.backend.transaction(self.keys(), &mut |tx| {
+            let f = body.take().context("a write transaction's body ran twice")?;
+            let before = tx.audit_head()?;
+            value = Some(f(tx)?);
+            self.anchor_moved(before.as_ref(), tx.audit_head()?.as_ref())
+        })?;
+        value.context("a write transaction's body did not run")
     }
 
-    /// [`Vault::write`] with the SQLite transaction itself, for the vault's
-    /// own modules.
-    pub(in crate::vault) fn write_sql<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let before = audit::head(&tx)?;
-        let value = f(&tx)?;
-        self.anchor_head(&tx, before.as_ref())?;
-        tx.commit().context("committing to the vault")?;
-        Ok(value)
-    }
-
-    /// Anchors the audit head of `tx` if it moved from `before`.
-    fn anchor_head(&self, tx: &rusqlite::Connection, before: Option<&(i64, String)>) -> Result<()> {
-        let after = audit::head(tx)?;
-        if let Some((seq, hash)) = &after
-            && after.as_ref() != before
+    /// Anchors the audit head `after` if it moved from `before`.
+    fn anchor_moved(&self, before: Option<&(i64, String)>, after: Option<&(i64, String)>) -> Result<()> {
+        if let Some((seq, hash)) = after
+            && after != before
         {
             anchor::append(&self.anchor_path(), &self.keys().anchor, *seq, hash).context("anchoring the audit head")?;
         }
@@ -264,27 +230,5 @@ impl Vault {
     /// head against the anchor outside the database.
     pub fn verify_audit(&self) -> Result<VerifyReport> {
         self.store()?.audit_verify(&self.anchor_path())
-    }
-}
-
-/// Opens the database once, so a home the pool could never open fails at
-/// once with the reason (the pool would retry for its whole timeout).
-fn probe_open(db: &Path, flags: rusqlite::OpenFlags) -> Result<()> {
-    match rusqlite::Connection::open_with_flags(db, flags) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let linked = db
-                .parent()
-                .and_then(|home| std::fs::canonicalize(home).ok())
-                .is_some_and(|real| Some(real.as_path()) != db.parent());
-            if linked {
-                anyhow::bail!(
-                    "cannot open the vault database {}: the home directory is reached through a symbolic link, \
-                     which healthplug refuses (a link could be swapped under it); use its real path: {e}",
-                    db.display()
-                );
-            }
-            anyhow::bail!("cannot open the vault database {}: {e}", db.display())
-        }
     }
 }

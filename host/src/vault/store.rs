@@ -27,8 +27,10 @@ use super::keys::SecretKey;
 use super::plugins::PluginRecord;
 use super::samples::{InsertReport, NewSample, Origin};
 use super::storage::Usage;
+use super::tokens::{StoredToken, TokenHit, TokenInsert};
 use super::trust::Reviewer;
 use super::users::{ErasedRows, UserRow};
+use super::web::{WebHit, WebInsert, WebKind};
 use crate::consent::{Capability, CapabilityScope, UserGrant};
 use crate::registry::DataType;
 
@@ -218,6 +220,46 @@ pub trait Store {
     /// sealed), by type code.
     fn chunk_each_of_user(&self, user_id: i64, each: &mut EachChunk<'_>) -> Result<()>;
 
+    // --- access tokens (the secret is never stored, only its keyed hash) ---
+
+    /// Whether a token has this id.
+    fn token_id_taken(&self, id: &str) -> Result<bool>;
+
+    /// Inserts a token row (authenticated).
+    fn insert_token(&self, token: &TokenInsert<'_>) -> Result<()>;
+
+    /// The token rows of a user (every user's when `None`), oldest first.
+    fn token_rows(&self, user_id: Option<i64>) -> Result<Vec<StoredToken>>;
+
+    /// The token row with this id.
+    fn token_row(&self, id: &str) -> Result<Option<StoredToken>>;
+
+    /// Marks a token revoked.
+    fn set_token_revoked(&self, id: &str, now_ms: i64) -> Result<()>;
+
+    /// The token whose secret has this keyed hash, with its user's row:
+    /// runs on every request, so one indexed lookup that never writes.
+    fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenHit>>;
+
+    // --- web sign-in links and sessions (secrets stored as keyed hashes) ---
+
+    /// Whether a row of `kind` has this id.
+    fn web_id_taken(&self, kind: WebKind, id: &str) -> Result<bool>;
+
+    /// Inserts a link or session row (authenticated).
+    fn insert_web(&self, kind: WebKind, row: &WebInsert<'_>) -> Result<()>;
+
+    /// The row of `kind` whose secret has this keyed hash, with its user's
+    /// row; one lookup, no write.
+    fn web_by_hash(&self, kind: WebKind, hash: &[u8]) -> Result<Option<WebHit>>;
+
+    /// Closes the open row `id` (a link used, a session ended); false when
+    /// it was closed already.
+    fn close_web(&self, kind: WebKind, id: &str, now_ms: i64) -> Result<bool>;
+
+    /// Deletes links and sessions that ended before `cutoff_ms`; how many.
+    fn sweep_web(&self, cutoff_ms: i64) -> Result<usize>;
+
     // --- users' zones and trusted reviewers ---------------------------------
 
     /// The sealed time zone of `user_id`, if one was set.
@@ -236,6 +278,9 @@ pub trait Store {
     fn delete_reviewer(&self, public_key: &str) -> Result<()>;
 
     // --- audit -------------------------------------------------------------
+
+    /// The chain's head: the last entry's sequence number and hash.
+    fn audit_head(&self) -> Result<Option<(i64, String)>>;
 
     /// Appends one entry to the hash chain; its sequence number. Inside a
     /// `Vault::write` the new head is anchored before the commit.

@@ -16,8 +16,12 @@ use super::plugins::{self, PluginRecord};
 use super::samples::{self, InsertReport, NewSample, Origin};
 use super::storage::{self, Usage};
 use super::store::{EachChunk, Store};
+use super::tokens::{StoredToken, TokenHit, TokenInsert};
+use super::tokens_sql;
 use super::trust::{self, Reviewer};
 use super::users::{self, ErasedRows, UserRow};
+use super::web::{WebHit, WebInsert, WebKind};
+use super::web_sql;
 use super::{DerivedKeys, chunks, consents, zones};
 use crate::consent::{Capability, CapabilityScope, UserGrant};
 use crate::registry::DataType;
@@ -224,6 +228,50 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
         chunks::each_of_user(&self.conn, user_id, each)
     }
 
+    fn token_id_taken(&self, id: &str) -> Result<bool> {
+        tokens_sql::id_taken(&self.conn, id)
+    }
+
+    fn insert_token(&self, token: &TokenInsert<'_>) -> Result<()> {
+        tokens_sql::insert(&self.conn, token)
+    }
+
+    fn token_rows(&self, user_id: Option<i64>) -> Result<Vec<StoredToken>> {
+        tokens_sql::list(&self.conn, user_id)
+    }
+
+    fn token_row(&self, id: &str) -> Result<Option<StoredToken>> {
+        tokens_sql::by_id(&self.conn, id)
+    }
+
+    fn set_token_revoked(&self, id: &str, now_ms: i64) -> Result<()> {
+        tokens_sql::set_revoked(&self.conn, id, now_ms)
+    }
+
+    fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenHit>> {
+        tokens_sql::by_hash(&self.conn, hash)
+    }
+
+    fn web_id_taken(&self, kind: WebKind, id: &str) -> Result<bool> {
+        web_sql::id_taken(&self.conn, kind, id)
+    }
+
+    fn insert_web(&self, kind: WebKind, row: &WebInsert<'_>) -> Result<()> {
+        web_sql::insert(&self.conn, kind, row)
+    }
+
+    fn web_by_hash(&self, kind: WebKind, hash: &[u8]) -> Result<Option<WebHit>> {
+        web_sql::by_hash(&self.conn, kind, hash)
+    }
+
+    fn close_web(&self, kind: WebKind, id: &str, now_ms: i64) -> Result<bool> {
+        web_sql::close(&self.conn, kind, id, now_ms)
+    }
+
+    fn sweep_web(&self, cutoff_ms: i64) -> Result<usize> {
+        web_sql::sweep(&self.conn, cutoff_ms)
+    }
+
     fn sealed_zone(&self, user_id: i64) -> Result<Option<Vec<u8>>> {
         zones::get(&self.conn, user_id)
     }
@@ -242,6 +290,10 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
 
     fn delete_reviewer(&self, public_key: &str) -> Result<()> {
         trust::delete(&self.conn, public_key)
+    }
+
+    fn audit_head(&self) -> Result<Option<(i64, String)>> {
+        audit::head(&self.conn)
     }
 
     fn audit_append(&self, event: &AuditEvent) -> Result<i64> {

@@ -46,12 +46,11 @@
 use anyhow::{Result, anyhow};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use zeroize::Zeroizing;
 
-use super::rowmac::{self, IntegrityError, TOKENS};
+use super::rowmac::IntegrityError;
 use super::users::ref_text;
-use super::{AuditEvent, AuditKind, UserRecord, Vault, audit};
+use super::{AuditEvent, AuditKind, Store, UserRecord, Vault};
 
 /// What every secret starts with.
 pub const SECRET_PREFIX: &str = "hp_";
@@ -65,7 +64,7 @@ const ID_BYTES: usize = 4;
 /// A token row, checked against its MAC (the label unsealed, when read
 /// with it).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct TokenRow {
+pub struct TokenRow {
     /// `hpt_` and 8 hex digits.
     pub id: String,
     /// The user's row id.
@@ -123,7 +122,7 @@ pub(crate) fn parse_secret(text: &str) -> Option<Zeroizing<Vec<u8>>> {
 }
 
 /// How a token row is named in errors.
-fn row_name(id: &str) -> String {
+pub(super) fn row_name(id: &str) -> String {
     format!("access_tokens(token {id})")
 }
 
@@ -139,79 +138,47 @@ fn random(n: usize) -> Result<Zeroizing<Vec<u8>>> {
     Ok(bytes)
 }
 
+/// A row as stored, its MAC checked: its label still sealed, and the ref
+/// of the user it was issued to.
+pub struct StoredToken {
+    pub(crate) token: TokenRow,
+    pub(crate) sealed_label: Option<Vec<u8>>,
+    pub(crate) user_ref: Vec<u8>,
+}
+
+/// A token found by its secret's hash, its MAC checked, with the columns
+/// of the user row it points to.
+pub struct TokenHit {
+    pub(crate) token: TokenRow,
+    pub(crate) secret_hash: Vec<u8>,
+    pub(crate) token_ref: Vec<u8>,
+    pub(crate) user_ref: Vec<u8>,
+    pub(crate) sealed_handle: Vec<u8>,
+    pub(crate) user_created_ms: i64,
+}
+
+/// A row to insert.
+pub struct TokenInsert<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) user_id: i64,
+    pub(crate) user_ref: &'a [u8],
+    pub(crate) secret_hash: &'a [u8],
+    pub(crate) scopes: &'a str,
+    pub(crate) sealed_label: Option<&'a [u8]>,
+    pub(crate) created_ms: i64,
+    pub(crate) expires_ms: Option<i64>,
+}
+
 /// An id no token has yet (ids are 32 random bits: a clash is rare, and
 /// retried).
-fn fresh_id(tx: &Connection) -> Result<String> {
+fn fresh_id(store: &dyn Store) -> Result<String> {
     for _ in 0..16 {
         let id = format!("{ID_PREFIX}{}", hex::encode(random(ID_BYTES)?.as_slice()));
-        let taken = tx
-            .prepare_cached("SELECT 1 FROM access_tokens WHERE id = ?1")?
-            .exists(params![id])?;
-        if !taken {
+        if !store.token_id_taken(&id)? {
             return Ok(id);
         }
     }
     Err(anyhow!("no free token id after 16 tries"))
-}
-
-/// The columns `from_row` reads, then the row's label and MAC check.
-const COLUMNS: &str = "id, user_id, scopes, created_ms, expires_ms, revoked_ms";
-
-fn from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
-    Ok(TokenRow {
-        id: r.get(0)?,
-        user_id: r.get(1)?,
-        scopes: r.get(2)?,
-        label: None,
-        created_ms: r.get(3)?,
-        expires_ms: r.get(4)?,
-        revoked_ms: r.get(5)?,
-    })
-}
-
-/// A row as stored: its label still sealed, and its user's ref.
-struct Stored {
-    token: TokenRow,
-    sealed_label: Option<Vec<u8>>,
-    user_ref: Vec<u8>,
-}
-
-/// Reads a row selected as `COLUMNS, label, user_ref, ok`, with whether
-/// its MAC is right.
-fn checked_row(r: &Row<'_>) -> rusqlite::Result<(Stored, bool)> {
-    let stored = Stored {
-        token: from_row(r)?,
-        sealed_label: r.get(6)?,
-        user_ref: r.get(7)?,
-    };
-    Ok((stored, r.get(8)?))
-}
-
-/// The row with id `id`, its MAC checked.
-fn row_by_id(conn: &Connection, id: &str) -> Result<Option<Stored>> {
-    let row = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS}, label, user_ref, {} FROM access_tokens WHERE id = ?1",
-            TOKENS.ok_expr()
-        ))?
-        .query_row(params![id], checked_row)
-        .optional()?;
-    let Some((stored, ok)) = row else {
-        return Ok(None);
-    };
-    rowmac::check(ok, || row_name(id))?;
-    Ok(Some(stored))
-}
-
-/// A token found by its secret, with its user, before its MAC is checked.
-struct Hit {
-    token: TokenRow,
-    ok: bool,
-    secret_hash: Vec<u8>,
-    token_ref: Vec<u8>,
-    user_ref: Vec<u8>,
-    sealed_handle: Vec<u8>,
-    user_created_ms: i64,
 }
 
 impl Vault {
@@ -223,32 +190,24 @@ impl Vault {
         let hash = self.keys().token.mac(&secret);
         let user_key = self.user_key(user.id)?;
         let ref_bytes = self.ref_bytes(&user.handle);
-        let row = self.write_sql(|tx| {
+        let row = self.write(|tx| {
             let id = fresh_id(tx)?;
             let label = new
                 .label
                 .map(|l| user_key.seal(l.as_bytes(), &label_aad(&id)))
                 .transpose()?;
-            tx.execute(
-                "INSERT INTO access_tokens
-                   (id, user_id, user_ref, secret_hash, scopes, label, created_ms, expires_ms, revoked_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)",
-                params![
-                    id,
-                    user.id,
-                    ref_bytes.as_slice(),
-                    hash.as_slice(),
-                    new.scopes,
-                    label,
-                    new.created_ms,
-                    new.expires_ms
-                ],
-            )?;
-            TOKENS.stamp(tx, "id = ?1", &[&id])?;
+            tx.insert_token(&TokenInsert {
+                id: &id,
+                user_id: user.id,
+                user_ref: ref_bytes.as_slice(),
+                secret_hash: hash.as_slice(),
+                scopes: new.scopes,
+                sealed_label: label.as_deref(),
+                created_ms: new.created_ms,
+                expires_ms: new.expires_ms,
+            })?;
             let expires = new.expires_ms.map_or_else(|| "never".to_string(), time_text);
-            audit::append(
-                tx,
-                self.keys(),
+            tx.audit_append(
                 &AuditEvent::new(AuditKind::Token)
                     .user(&user.user_ref)
                     .outcome("created")
@@ -271,18 +230,9 @@ impl Vault {
     /// The tokens of user `user_id` (every user's when `None`), oldest
     /// first, each checked against its MAC, labels unsealed.
     pub(crate) fn tokens(&self, user_id: Option<i64>) -> Result<Vec<TokenRow>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS}, label, user_ref, {} FROM access_tokens
-             WHERE ?1 IS NULL OR user_id = ?1 ORDER BY created_ms, rowid",
-            TOKENS.ok_expr()
-        ))?;
-        let rows = stmt.query_map(params![user_id], checked_row)?;
         let mut out = Vec::new();
-        for row in rows {
-            let (stored, ok) = row?;
+        for stored in self.store()?.token_rows(user_id)? {
             let mut token = stored.token;
-            rowmac::check(ok, || row_name(&token.id))?;
             token.label = self.open_label(&token, stored.sealed_label.as_deref())?;
             out.push(token);
         }
@@ -291,22 +241,16 @@ impl Vault {
 
     /// Revokes the token `id` at `now_ms` (audited), unless it was already.
     pub(crate) fn revoke_token(&self, id: &str, now_ms: i64) -> Result<Revocation> {
-        let done = self.write_sql(|tx| {
-            let Some(mut stored) = row_by_id(tx, id)? else {
+        let done = self.write(|tx| {
+            let Some(mut stored) = tx.token_row(id)? else {
                 return Ok(None);
             };
             if stored.token.revoked_ms.is_some() {
                 return Ok(Some((stored, false)));
             }
-            tx.execute(
-                "UPDATE access_tokens SET revoked_ms = ?2 WHERE id = ?1",
-                params![id, now_ms],
-            )?;
-            TOKENS.stamp(tx, "id = ?1", &[id])?;
+            tx.set_token_revoked(id, now_ms)?;
             stored.token.revoked_ms = Some(now_ms);
-            audit::append(
-                tx,
-                self.keys(),
+            tx.audit_append(
                 &AuditEvent::new(AuditKind::Token)
                     .user(&ref_text(&stored.user_ref))
                     .outcome("revoked")
@@ -333,30 +277,8 @@ impl Vault {
     /// not read.
     pub(crate) fn token_by_secret(&self, secret: &[u8]) -> Result<Option<(TokenRow, UserRecord)>> {
         let hash = self.keys().token.mac(secret);
-        let conn = self.conn()?;
-        let hit = conn
-            .prepare_cached(&format!(
-                "SELECT t.id, t.user_id, t.scopes, t.created_ms, t.expires_ms, t.revoked_ms,
-                        t.ok, t.secret_hash, t.user_ref, u.ref, u.handle, u.created_ms
-                 FROM (SELECT {COLUMNS}, secret_hash, user_ref, {} AS ok
-                       FROM access_tokens WHERE secret_hash = ?1) AS t
-                 JOIN users AS u ON u.id = t.user_id",
-                TOKENS.ok_expr()
-            ))?
-            .query_row(params![hash.as_slice()], |r| {
-                Ok(Hit {
-                    token: from_row(r)?,
-                    ok: r.get(6)?,
-                    secret_hash: r.get(7)?,
-                    token_ref: r.get(8)?,
-                    user_ref: r.get(9)?,
-                    sealed_handle: r.get(10)?,
-                    user_created_ms: r.get(11)?,
-                })
-            })
-            .optional()?;
+        let hit = self.store()?.token_by_hash(&hash)?;
         let Some(hit) = hit else { return Ok(None) };
-        rowmac::check(hit.ok, || row_name(&hit.token.id))?;
         if !self.keys().token.verify(secret, &hit.secret_hash) {
             return Ok(None);
         }

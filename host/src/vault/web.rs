@@ -26,18 +26,17 @@
 use anyhow::{Result, anyhow};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
-use super::rowmac::{self, IntegrityError, LOGIN_LINKS, MacTable, WEB_SESSIONS};
-use super::{AuditEvent, AuditKind, UserRecord, Vault, audit};
+use super::rowmac::{IntegrityError, LOGIN_LINKS, MacTable, WEB_SESSIONS};
+use super::{AuditEvent, AuditKind, Store, UserRecord, Vault};
 
 /// Random bytes in a secret.
 const SECRET_BYTES: usize = 32;
 
 /// Which of the two credentials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum WebKind {
+pub enum WebKind {
     /// A one-time sign-in link.
     Link,
     /// A browser session.
@@ -53,7 +52,7 @@ impl WebKind {
         }
     }
 
-    fn table(self) -> &'static MacTable {
+    pub(super) fn table(self) -> &'static MacTable {
         match self {
             WebKind::Link => &LOGIN_LINKS,
             WebKind::Session => &WEB_SESSIONS,
@@ -70,7 +69,7 @@ impl WebKind {
 
 /// A link or session row, checked against its MAC.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct WebRow {
+pub struct WebRow {
     /// `hpl_`/`hps_` and 8 hex digits.
     pub id: String,
     /// When issued (ms since epoch).
@@ -104,7 +103,7 @@ fn random(n: usize) -> Result<Zeroizing<Vec<u8>>> {
     Ok(bytes)
 }
 
-fn row_name(kind: WebKind, id: &str) -> String {
+pub(super) fn row_name(kind: WebKind, id: &str) -> String {
     format!("{}({id})", kind.table().name)
 }
 
@@ -113,28 +112,35 @@ fn time_text(ms: i64) -> String {
 }
 
 /// A new secret of `kind` and a fresh id.
-fn fresh(tx: &Connection, kind: WebKind) -> Result<(String, Zeroizing<Vec<u8>>)> {
+fn fresh(store: &dyn Store, kind: WebKind) -> Result<(String, Zeroizing<Vec<u8>>)> {
     for _ in 0..16 {
         let id = format!("{}{}", kind.prefix(), hex::encode(random(4)?.as_slice()));
-        let taken = tx
-            .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", kind.table().name))?
-            .exists(params![id])?;
-        if !taken {
+        if !store.web_id_taken(kind, &id)? {
             return Ok((id, random(SECRET_BYTES)?));
         }
     }
     Err(anyhow!("no free {} id after 16 tries", kind.table().name))
 }
 
-/// What a secret found: its row and user.
-struct Hit {
-    row: WebRow,
-    user_id: i64,
-    ok: bool,
-    row_ref: Vec<u8>,
-    user_ref: Vec<u8>,
-    sealed_handle: Vec<u8>,
-    user_created_ms: i64,
+/// A link or session row to insert.
+pub struct WebInsert<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) user_id: i64,
+    pub(crate) user_ref: &'a [u8],
+    pub(crate) secret_hash: &'a [u8],
+    pub(crate) created_ms: i64,
+    pub(crate) expires_ms: i64,
+}
+
+/// What a secret found, its MAC checked: its row and the columns of the
+/// user row it points to.
+pub struct WebHit {
+    pub(crate) row: WebRow,
+    pub(crate) user_id: i64,
+    pub(crate) row_ref: Vec<u8>,
+    pub(crate) user_ref: Vec<u8>,
+    pub(crate) sealed_handle: Vec<u8>,
+    pub(crate) user_created_ms: i64,
 }
 
 /// A newly issued secret.
@@ -155,7 +161,7 @@ impl Vault {
     /// Writes a new row of `kind` for `user` inside `tx` (audited).
     fn issue_in(
         &self,
-        tx: &Connection,
+        tx: &dyn Store,
         kind: WebKind,
         user: &UserRecord,
         now_ms: i64,
@@ -163,30 +169,22 @@ impl Vault {
     ) -> Result<Issued> {
         let (id, secret) = fresh(tx, kind)?;
         let hash = self.web_hash(kind, &secret);
-        let table = kind.table();
-        tx.execute(
-            &format!(
-                "INSERT INTO {} (id, user_id, user_ref, secret_hash, created_ms, expires_ms, closed_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
-                table.name
-            ),
-            params![
-                id,
-                user.id,
-                self.ref_bytes(&user.handle).as_slice(),
-                hash.as_slice(),
-                now_ms,
-                expires_ms
-            ],
+        tx.insert_web(
+            kind,
+            &WebInsert {
+                id: &id,
+                user_id: user.id,
+                user_ref: self.ref_bytes(&user.handle).as_slice(),
+                secret_hash: hash.as_slice(),
+                created_ms: now_ms,
+                expires_ms,
+            },
         )?;
-        table.stamp(tx, "id = ?1", &[&id])?;
         let what = match kind {
             WebKind::Link => "login link issued",
             WebKind::Session => "signed in",
         };
-        audit::append(
-            tx,
-            self.keys(),
+        tx.audit_append(
             &AuditEvent::new(AuditKind::Session)
                 .user(&user.user_ref)
                 .outcome(what)
@@ -210,42 +208,16 @@ impl Vault {
 
     /// Issues a one-time sign-in link for `user` (audited with its id).
     pub(crate) fn issue_login_link(&self, user: &UserRecord, now_ms: i64, expires_ms: i64) -> Result<Issued> {
-        self.write_sql(|tx| self.issue_in(tx, WebKind::Link, user, now_ms, expires_ms))
+        self.write(|tx| self.issue_in(tx, WebKind::Link, user, now_ms, expires_ms))
     }
 
     /// The row and user whose secret of `kind` is `secret`, MAC and user
     /// checked; `None` when no row has it.
-    fn find_in(&self, conn: &Connection, kind: WebKind, secret: &[u8]) -> Result<Option<(WebRow, UserRecord)>> {
-        let table = kind.table();
+    fn find_in(&self, store: &dyn Store, kind: WebKind, secret: &[u8]) -> Result<Option<(WebRow, UserRecord)>> {
         let hash = self.web_hash(kind, secret);
-        let hit = conn
-            .prepare_cached(&format!(
-                "SELECT t.id, t.user_id, t.created_ms, t.expires_ms, t.closed_ms, t.ok, t.user_ref,
-                        u.ref, u.handle, u.created_ms
-                 FROM (SELECT *, {} AS ok FROM {} WHERE secret_hash = ?1) AS t
-                 JOIN users AS u ON u.id = t.user_id",
-                table.ok_expr(),
-                table.name
-            ))?
-            .query_row(params![hash.as_slice()], |r| {
-                Ok(Hit {
-                    row: WebRow {
-                        id: r.get(0)?,
-                        created_ms: r.get(2)?,
-                        expires_ms: r.get(3)?,
-                        closed_ms: r.get(4)?,
-                    },
-                    user_id: r.get(1)?,
-                    ok: r.get(5)?,
-                    row_ref: r.get(6)?,
-                    user_ref: r.get(7)?,
-                    sealed_handle: r.get(8)?,
-                    user_created_ms: r.get(9)?,
-                })
-            })
-            .optional()?;
-        let Some(hit) = hit else { return Ok(None) };
-        rowmac::check(hit.ok, || row_name(kind, &hit.row.id))?;
+        let Some(hit) = store.web_by_hash(kind, &hash)? else {
+            return Ok(None);
+        };
         let refused = || IntegrityError {
             row: format!(
                 "{} (its user row {} was changed)",
@@ -265,8 +237,7 @@ impl Vault {
     /// The link or session whose secret is `secret` (its 32 bytes), with
     /// its user, whatever its state. Reads one row; writes nothing.
     pub(crate) fn find_web(&self, kind: WebKind, secret: &[u8]) -> Result<Option<(WebRow, UserRecord)>> {
-        let conn = self.conn()?;
-        self.find_in(&conn, kind, secret)
+        self.find_in(&*self.store()?, kind, secret)
     }
 
     /// Uses the link `secret` at `now_ms` and opens a session until
@@ -278,35 +249,31 @@ impl Vault {
         now_ms: i64,
         session_expires_ms: i64,
     ) -> Result<Option<Result<(Issued, UserRecord), WebRow>>> {
-        self.write_sql(|tx| {
+        self.write(|tx| {
             let Some((link, user)) = self.find_in(tx, WebKind::Link, secret)? else {
                 return Ok(None);
             };
-            if !link.open_at(now_ms) || !close(tx, WebKind::Link, &link.id, now_ms)? {
+            if !link.open_at(now_ms) || !tx.close_web(WebKind::Link, &link.id, now_ms)? {
                 return Ok(Some(Err(link)));
             }
-            audit::append(
-                tx,
-                self.keys(),
+            tx.audit_append(
                 &AuditEvent::new(AuditKind::Session)
                     .user(&user.user_ref)
                     .outcome("login link used")
                     .detail(&link.id),
             )?;
             let session = self.issue_in(tx, WebKind::Session, &user, now_ms, session_expires_ms)?;
-            sweep(tx, now_ms)?;
+            tx.sweep_web(now_ms - KEEP_ENDED_MS)?;
             Ok(Some(Ok((session, user))))
         })
     }
 
     /// Ends the session `id` at `now_ms` (audited), unless it had ended.
     pub(crate) fn end_session(&self, id: &str, user: &UserRecord, now_ms: i64) -> Result<bool> {
-        self.write_sql(|tx| {
-            let ended = close(tx, WebKind::Session, id, now_ms)?;
+        self.write(|tx| {
+            let ended = tx.close_web(WebKind::Session, id, now_ms)?;
             if ended {
-                audit::append(
-                    tx,
-                    self.keys(),
+                tx.audit_append(
                     &AuditEvent::new(AuditKind::Session)
                         .user(&user.user_ref)
                         .outcome("signed out")
@@ -325,52 +292,11 @@ impl Vault {
     }
 }
 
-/// Sets `closed_ms` on the open row `id` whose MAC verifies, re-stamping
-/// it; false when the row was closed already (or failed its MAC).
 /// How long an ended link or session is kept (so a reused link is told
-/// "already used" rather than "unknown") before a sign-in deletes it.
+/// "already used" rather than "unknown") before a sign-in deletes it: each
+/// sign-in sweeps what ended before that, so the tables hold about a week
+/// of rows, not every one ever.
 pub(crate) const KEEP_ENDED_MS: i64 = 7 * 86_400_000;
-
-/// Deletes every link and session that ended (expired or closed) more
-/// than [`KEEP_ENDED_MS`] before `now_ms`; returns how many. Run on each
-/// sign-in, so the tables hold about a week of rows, not every one ever.
-pub(crate) fn sweep(tx: &Connection, now_ms: i64) -> Result<usize> {
-    let cutoff = now_ms - KEEP_ENDED_MS;
-    let mut deleted = 0;
-    for kind in [WebKind::Link, WebKind::Session] {
-        deleted += tx.execute(
-            &format!(
-                "DELETE FROM {} WHERE expires_ms < ?1 OR (closed_ms IS NOT NULL AND closed_ms < ?1)",
-                kind.table().name
-            ),
-            params![cutoff],
-        )?;
-    }
-    Ok(deleted)
-}
-
-fn close(tx: &Connection, kind: WebKind, id: &str, now_ms: i64) -> Result<bool> {
-    let table = kind.table();
-    let ok: Option<bool> = tx
-        .prepare_cached(&format!(
-            "SELECT {} FROM {} WHERE id = ?1 AND closed_ms IS NULL",
-            table.ok_expr(),
-            table.name
-        ))?
-        .query_row(params![id], |r| r.get(0))
-        .optional()?;
-    let Some(ok) = ok else { return Ok(false) };
-    rowmac::check(ok, || row_name(kind, id))?;
-    tx.execute(
-        &format!(
-            "UPDATE {} SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
-            table.name
-        ),
-        params![id, now_ms],
-    )?;
-    table.stamp(tx, "id = ?1", &[id])?;
-    Ok(true)
-}
 
 #[cfg(test)]
 mod tests {
@@ -404,7 +330,7 @@ mod tests {
         let recent = vault.issue_login_link(&user, now - 2000, now - 1000).unwrap();
         let live = vault.issue_login_link(&user, now, now + 60_000).unwrap();
         let count = |table: &str| -> i64 {
-            let conn = vault.conn().unwrap();
+            let conn = vault.sql_for_tests().unwrap();
             conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
                 .unwrap()
         };
