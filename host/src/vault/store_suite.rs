@@ -31,6 +31,8 @@ pub(crate) fn run_all(backend: &Backend) -> Result<()> {
     storage_round_trips_within_one_user_and_plugin(backend)?;
     an_altered_grant_is_refused(backend)?;
     chunks_are_found_by_day_and_stay_sealed(backend)?;
+    tokens_and_sessions_are_found_by_hash_only(backend)?;
+    an_erased_user_leaves_no_row(backend)?;
     Ok(())
 }
 
@@ -245,6 +247,96 @@ fn chunks_are_found_by_day_and_stay_sealed(backend: &Backend) -> Result<()> {
     assert_eq!(store.chunk_next_day(user, hr.code(), (6, 100))?, Some(9));
     assert!(store.chunk_sealed(user, hr.code(), 4)?.is_none());
     assert!(store.chunk_sealed(user, hr.code(), 9)?.is_some());
+    Ok(())
+}
+
+fn tokens_and_sessions_are_found_by_hash_only(backend: &Backend) -> Result<()> {
+    use super::tokens::TokenInsert;
+    use super::web::{WebInsert, WebKind};
+    let (_dir, vault, user) = fresh(backend)?;
+    let row = vault.read(|s| s.user_row(user))?.unwrap_or_else(|| unreachable!());
+    let hash = [7u8; 32];
+    vault.write(|tx| {
+        tx.insert_token(&TokenInsert {
+            id: "hpt_00000001",
+            user_id: user,
+            user_ref: &row.ref_bytes,
+            secret_hash: &hash,
+            scopes: "tools:call",
+            sealed_label: None,
+            created_ms: 1,
+            expires_ms: None,
+        })?;
+        tx.insert_web(
+            WebKind::Session,
+            &WebInsert {
+                id: "hps_00000001",
+                user_id: user,
+                user_ref: &row.ref_bytes,
+                secret_hash: &hash,
+                created_ms: 1,
+                expires_ms: 100,
+            },
+        )
+    })?;
+    let store = vault.store()?;
+    assert!(store.token_id_taken("hpt_00000001")? && !store.token_id_taken("hpt_00000002")?);
+    let hit = store.token_by_hash(&hash)?.unwrap_or_else(|| unreachable!());
+    assert_eq!((hit.token.id.as_str(), hit.token.user_id), ("hpt_00000001", user));
+    assert!(
+        store.token_by_hash(&[8u8; 32])?.is_none(),
+        "only the exact hash finds it"
+    );
+    assert!(
+        store.web_by_hash(WebKind::Link, &hash)?.is_none(),
+        "a session hash is not a link"
+    );
+    vault.write(|tx| tx.set_token_revoked("hpt_00000001", 5))?;
+    assert_eq!(
+        store.token_row("hpt_00000001")?.map(|t| t.token.revoked_ms),
+        Some(Some(5))
+    );
+    assert!(vault.write(|tx| tx.close_web(WebKind::Session, "hps_00000001", 50))?);
+    assert!(
+        !vault.write(|tx| tx.close_web(WebKind::Session, "hps_00000001", 60))?,
+        "closed once"
+    );
+    assert_eq!(vault.write(|tx| tx.sweep_web(49))?, 0, "ended at 50: kept before then");
+    assert_eq!(vault.write(|tx| tx.sweep_web(101))?, 1);
+    // Someone with write access to the database revives the token.
+    assert_eq!(
+        (backend.tamper)(&vault, "UPDATE access_tokens SET revoked_ms = NULL")?,
+        1
+    );
+    match store.token_by_hash(&hash) {
+        Err(err) => assert!(format!("{err:#}").contains("integrity"), "{err:#}"),
+        Ok(hit) => panic!("a revived token was found: {:?}", hit.map(|h| h.token)),
+    }
+    Ok(())
+}
+
+fn an_erased_user_leaves_no_row(backend: &Backend) -> Result<()> {
+    let (_dir, vault, user) = fresh(backend)?;
+    let key = vault.user_key(user)?;
+    let steps = DataType::from_id("steps").unwrap_or_else(|| unreachable!());
+    vault.write(|tx| {
+        tx.put_consents(user, "p", &[grant(steps, 1)])?;
+        tx.kv_put(user, "p", &key, "k", Some(b"v"))?;
+        tx.stage_samples("inv", user, &key, &origin(), &[sample(86_400_000)])?;
+        tx.commit_staged("inv", user, &key)
+    })?;
+    let rows = vault.write(|tx| tx.delete_user_rows(user))?;
+    assert_eq!((rows.consents, rows.storage, rows.users), (1, 1, 1));
+    vault.store()?.reclaim_erased("ann")?;
+    let store = vault.store()?;
+    assert!(store.user_row(user)?.is_none() && store.user_wrapped_key(user)?.is_none());
+    assert!(store.consent_grants(user, "p")?.is_empty());
+    let mut chunks = 0;
+    store.chunk_each_of_user(user, &mut |_, _, _| {
+        chunks += 1;
+        Ok(())
+    })?;
+    assert_eq!(chunks, 0);
     Ok(())
 }
 
