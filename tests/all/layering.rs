@@ -142,15 +142,25 @@ fn crate_refs(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every import of `host/src` that its module may not make:
-/// `(file, module, imported)`.
-fn violations(src: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
-    let allowed: BTreeMap<&str, &[&str]> = LAYERS.iter().copied().collect();
+/// Every file of `host/src`: its path below `src` and its text.
+fn host_files() -> anyhow::Result<Vec<(String, String)>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/src");
     let mut files = Vec::new();
-    rust_files(src, &mut files)?;
+    rust_files(&src, &mut files)?;
     let mut out = Vec::new();
     for file in files {
-        let rel = file.strip_prefix(src)?.to_string_lossy().replace('\\', "/");
+        let rel = file.strip_prefix(&src)?.to_string_lossy().replace('\\', "/");
+        out.push((rel, std::fs::read_to_string(&file)?));
+    }
+    Ok(out)
+}
+
+/// Every import of `host/src` that its module may not make:
+/// `(file, module, imported)`.
+fn violations() -> anyhow::Result<Vec<(String, String, String)>> {
+    let allowed: BTreeMap<&str, &[&str]> = LAYERS.iter().copied().collect();
+    let mut out = Vec::new();
+    for (rel, text) in host_files()? {
         let top = rel
             .split('/')
             .next()
@@ -164,7 +174,7 @@ fn violations(src: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
             out.push((rel, top, "(a module missing from LAYERS)".into()));
             continue;
         };
-        for name in crate_refs(&std::fs::read_to_string(&file)?) {
+        for name in crate_refs(&text) {
             let known = allowed.contains_key(name.as_str());
             if known && name != top && !deps.contains(&name.as_str()) {
                 out.push((rel.clone(), top.clone(), name));
@@ -176,8 +186,7 @@ fn violations(src: &Path) -> anyhow::Result<Vec<(String, String, String)>> {
 
 #[test]
 fn no_module_imports_one_above_it() -> anyhow::Result<()> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/src");
-    let found = violations(&src)?;
+    let found = violations()?;
     assert!(
         found.is_empty(),
         "imports against the layering (file: module -> imported):\n{}",
@@ -194,16 +203,11 @@ fn no_module_imports_one_above_it() -> anyhow::Result<()> {
 fn no_sql_above_the_storage_trait() -> anyhow::Result<()> {
     // Above the vault, the database is reached through `vault::Store`
     // only: no file outside `host/src/vault/` names the SQLite driver.
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files)?;
-    let mut found = Vec::new();
-    for file in files {
-        let rel = file.strip_prefix(&src)?.to_string_lossy().replace('\\', "/");
-        if !rel.starts_with("vault/") && std::fs::read_to_string(&file)?.contains("rusqlite") {
-            found.push(rel);
-        }
-    }
+    let found: Vec<String> = host_files()?
+        .into_iter()
+        .filter(|(rel, text)| !rel.starts_with("vault/") && text.contains("rusqlite"))
+        .map(|(rel, _)| rel)
+        .collect();
     assert!(found.is_empty(), "SQL above the storage trait in: {found:?}");
     Ok(())
 }
