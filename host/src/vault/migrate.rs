@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 use super::rowmac;
 use super::{
-    AuditEvent, AuditKind, Conn, STALE_STAGED_MS, Vault, audit, chunks, consents, home, migrate_v2, now_ms, schema,
+    AuditEvent, AuditKind, Conn, STALE_STAGED_MS, Vault, audit, chunks_sql, consents, home, migrate_v2, now_ms, schema,
 };
 
 /// Pre-creates `vault.db` readable by the owner only (SQLite gives the
@@ -71,7 +71,7 @@ pub(super) fn run(vault: &Vault, mut conn: Conn, check: &str) -> Result<Option<m
         "DELETE FROM staged_chunks WHERE staged_ms < ?1",
         params![now_ms() - STALE_STAGED_MS],
     )?;
-    chunks::purge_orphaned_staged(&tx)?;
+    chunks_sql::purge_orphaned_staged(&tx)?;
     let meta = |key: &str| -> Result<Option<String>> {
         Ok(tx
             .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0))

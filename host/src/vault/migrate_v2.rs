@@ -14,6 +14,8 @@ use super::chunk::{self, Entry};
 use super::chunks;
 use super::keys::SecretKey;
 use super::samples::SamplePayload;
+use super::store::Store;
+use super::store_sqlite::SqliteStore;
 use super::{AuditEvent, AuditKind, Vault, audit};
 
 /// What a migration moved.
@@ -55,7 +57,11 @@ pub(super) fn run(tx: &Connection, vault: &Vault) -> Result<Option<MigrationRepo
             .wrap
             .unwrap_key(&wrapped, &user_ref)
             .with_context(|| format!("unwrapping the key of user {user_id} to migrate their samples"))?;
-        migrate_user(tx, user_id, &key, &mut report)?;
+        let store = SqliteStore {
+            conn: tx,
+            keys: vault.keys(),
+        };
+        migrate_user(tx, &store, user_id, &key, &mut report)?;
     }
     if has_table(tx, "staged_samples")? {
         report.staged_dropped = tx.execute("DELETE FROM staged_samples", [])? as u64;
@@ -75,7 +81,13 @@ pub(super) fn run(tx: &Connection, vault: &Vault) -> Result<Option<MigrationRepo
 
 /// One user's v1 rows, read in (type, start) order and written a (type,
 /// day) at a time.
-fn migrate_user(tx: &Connection, user_id: i64, key: &SecretKey, report: &mut MigrationReport) -> Result<()> {
+fn migrate_user(
+    tx: &Connection,
+    store: &dyn Store,
+    user_id: i64,
+    key: &SecretKey,
+    report: &mut MigrationReport,
+) -> Result<()> {
     let mut stmt = tx.prepare(
         "SELECT id, data_type, start_ms, end_ms, digest, payload FROM samples WHERE user_id = ?1
          ORDER BY data_type, start_ms, id",
@@ -101,7 +113,7 @@ fn migrate_user(tx: &Connection, user_id: i64, key: &SecretKey, report: &mut Mig
         }
         let at = (code, chunk::day_of(start_ms));
         if group.is_some_and(|g| g != at) {
-            flush(tx, user_id, key, group, &mut entries, report)?;
+            flush(store, user_id, key, group, &mut entries, report)?;
         }
         group = Some(at);
         entries.push(Entry {
@@ -112,11 +124,11 @@ fn migrate_user(tx: &Connection, user_id: i64, key: &SecretKey, report: &mut Mig
         });
         report.samples += 1;
     }
-    flush(tx, user_id, key, group, &mut entries, report)
+    flush(store, user_id, key, group, &mut entries, report)
 }
 
 fn flush(
-    tx: &Connection,
+    store: &dyn Store,
     user_id: i64,
     key: &SecretKey,
     group: Option<(u8, i64)>,
@@ -126,7 +138,7 @@ fn flush(
     if let Some(at) = group
         && !entries.is_empty()
     {
-        chunks::merge(tx, key, user_id, at, std::mem::take(entries))?;
+        chunks::merge(store, key, user_id, at, std::mem::take(entries))?;
         report.chunks += 1;
     }
     Ok(())

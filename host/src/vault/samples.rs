@@ -3,8 +3,8 @@
 //! are plaintext. A keyed digest of the content, kept inside the chunk,
 //! makes imports idempotent without revealing the content.
 
+use super::store::Store;
 use anyhow::{Context, Result, bail};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::chunk::{self, Entry};
@@ -251,8 +251,8 @@ fn group(key: &SecretKey, origin: &Origin, samples: &[NewSample]) -> Result<(Gro
 
 /// Stores `samples` inside the caller's write transaction, skipping exact
 /// duplicates of stored samples (and repeats within `samples`).
-pub(crate) fn insert(
-    tx: &Connection,
+pub(crate) fn insert<S: Store + ?Sized>(
+    tx: &S,
     user_id: i64,
     key: &SecretKey,
     origin: &Origin,
@@ -276,8 +276,8 @@ pub(crate) fn insert(
 /// as sealed chunks of their own. Staging never looks at what is stored (a
 /// plugin timing its writes must not learn whether a sample exists): what
 /// is already stored is skipped at commit (`chunks::commit_staged`).
-pub(crate) fn stage(
-    tx: &Connection,
+pub(crate) fn stage<S: Store + ?Sized>(
+    tx: &S,
     invocation: &str,
     user_id: i64,
     key: &SecretKey,

@@ -5,15 +5,21 @@
 //! `Vault::store`); the SQLite backend implements it in `store_sqlite.rs`,
 //! and a second backend implements the same trait in a module of its own.
 //!
+//! A backend implements the required methods: rows, MACs and ciphertext
+//! by key. The provided methods (`kv_get`, `kv_put`, `stage_samples`,
+//! `commit_staged`, `insert_samples`, ...) seal, open and merge on this
+//! side of the trait over those, so no required method takes a user's
+//! key. (The audit chain's entry hashes are still computed by the SQLite
+//! backend with the vault's derived audit key: moving them above the
+//! trait is the next step for a backend on another machine.)
+//!
 //! The contract every backend keeps (`store_suite.rs` checks it against
 //! each):
-//! - what it is handed sealed stays sealed: values, keys, chunk payloads
-//!   and handles arrive as ciphertext or keyed digests, and the backend
-//!   never sees a key (`SecretKey` arguments are used by shared code on
-//!   this side of the trait, never sent);
-//! - security-relevant rows (consents, capability grants, plugins) are
-//!   authenticated: a row altered outside healthplug is an
-//!   `IntegrityError`, never a silently different grant;
+//! - what it is handed sealed stays sealed: values, key names, chunk
+//!   payloads and handles arrive as ciphertext or keyed digests;
+//! - security-relevant rows (consents, capability grants, plugins, tokens,
+//!   sessions, reviewers) are authenticated: a row altered outside
+//!   healthplug is an `IntegrityError`, never a silently different grant;
 //! - a write transaction is all or nothing, and a consent or capability
 //!   change bumps the (user, plugin) consent version in the same
 //!   transaction, so a reader that sees the version sees the change;
@@ -23,10 +29,11 @@ use anyhow::Result;
 
 use super::audit::{AuditEntry, AuditEvent, VerifyReport};
 use super::capabilities::CapabilityGrant;
+use super::chunks;
 use super::keys::SecretKey;
 use super::plugins::PluginRecord;
-use super::samples::{InsertReport, NewSample, Origin};
-use super::storage::Usage;
+use super::samples::{self, InsertReport, NewSample, Origin};
+use super::storage::{self, SealedEntry, Usage};
 use super::tokens::{StoredToken, TokenHit, TokenInsert};
 use super::trust::Reviewer;
 use super::users::{ErasedRows, UserRow};
@@ -118,23 +125,43 @@ pub trait Store {
 
     // --- plugin storage (values and key names sealed with the user key) --
 
-    /// The value under `name`.
-    fn kv_get(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<Vec<u8>>>;
+    /// The sealed value under a key MAC.
+    fn kv_sealed(&self, user_id: i64, plugin: &str, key_mac: &[u8]) -> Result<Option<Vec<u8>>>;
 
-    /// The stored size of `name` (key and value), if present.
-    fn kv_size_of(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<u64>>;
+    /// The stored size (key and value) under a key MAC.
+    fn kv_size(&self, user_id: i64, plugin: &str, key_mac: &[u8]) -> Result<Option<u64>>;
 
-    /// Every key name stored, sorted.
-    fn kv_keys(&self, user_id: i64, plugin: &str, key: &SecretKey) -> Result<Vec<String>>;
+    /// Every (key MAC, sealed key name) of (user, plugin).
+    fn kv_sealed_keys(&self, user_id: i64, plugin: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
+    /// Writes (`Some`) or deletes (`None`) the entry under a key MAC.
+    fn kv_put_sealed(&self, user_id: i64, plugin: &str, key_mac: &[u8], entry: Option<SealedEntry<'_>>) -> Result<()>;
 
     /// Bytes and keys stored for (user, plugin).
     fn kv_usage(&self, user_id: i64, plugin: &str) -> Result<Usage>;
 
-    /// Sets (`Some`) or deletes (`None`) `name`.
-    fn kv_put(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str, value: Option<&[u8]>) -> Result<()>;
-
     /// Deletes every entry of the user (of one plugin, if given); how many.
     fn kv_delete_all(&self, user_id: i64, plugin: Option<&str>) -> Result<u64>;
+
+    /// The value under `name` (provided: sealing stays on this side).
+    fn kv_get(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<Vec<u8>>> {
+        storage::get(self, user_id, plugin, key, name)
+    }
+
+    /// The stored size of `name` (key and value), if present (provided).
+    fn kv_size_of(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<u64>> {
+        storage::size_of(self, user_id, plugin, key, name)
+    }
+
+    /// Every key name stored, sorted (provided).
+    fn kv_keys(&self, user_id: i64, plugin: &str, key: &SecretKey) -> Result<Vec<String>> {
+        storage::keys(self, user_id, plugin, key)
+    }
+
+    /// Sets (`Some`) or deletes (`None`) `name` (provided).
+    fn kv_put(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str, value: Option<&[u8]>) -> Result<()> {
+        storage::put(self, user_id, plugin, key, name, value)
+    }
 
     // --- sealed day chunks -------------------------------------------------
 
@@ -155,18 +182,36 @@ pub trait Store {
         each: &mut dyn FnMut(i64, &[u8]) -> Result<bool>,
     ) -> Result<()>;
 
+    /// Writes the sealed chunk of (user, type code, UTC day), replacing
+    /// the one stored.
+    fn put_chunk(&self, user_id: i64, ty: u8, day: i64, sealed: &[u8]) -> Result<()>;
+
+    /// Stages one sealed chunk for `invocation` (never visible to reads).
+    fn put_staged(&self, invocation: &str, user_id: i64, at: (u8, i64), sealed: &[u8], staged_ms: i64) -> Result<()>;
+
+    /// The (type code, day) pairs `invocation` staged for `user_id`.
+    fn staged_days(&self, invocation: &str, user_id: i64) -> Result<Vec<(u8, i64)>>;
+
+    /// The sealed chunks `invocation` staged for (type code, day), in
+    /// staging order.
+    fn staged_sealed(&self, invocation: &str, user_id: i64, at: (u8, i64)) -> Result<Vec<Vec<u8>>>;
+
     /// Stores `samples` now (merged into their day chunks), skipping exact
-    /// duplicates of stored samples and repeats within `samples`.
+    /// duplicates of stored samples and repeats within `samples`
+    /// (provided: merging and sealing stay on this side).
     fn insert_samples(
         &self,
         user_id: i64,
         key: &SecretKey,
         origin: &Origin,
         samples: &[NewSample],
-    ) -> Result<InsertReport>;
+    ) -> Result<InsertReport> {
+        samples::insert(self, user_id, key, origin, samples)
+    }
 
     /// Stages `samples` for `invocation`, sealed, invisible to reads; never
-    /// looks at what is stored (a plugin timing its writes learns nothing).
+    /// looks at what is stored (a plugin timing its writes learns nothing)
+    /// (provided).
     fn stage_samples(
         &self,
         invocation: &str,
@@ -174,11 +219,16 @@ pub trait Store {
         key: &SecretKey,
         origin: &Origin,
         samples: &[NewSample],
-    ) -> Result<()>;
+    ) -> Result<()> {
+        samples::stage(self, invocation, user_id, key, origin, samples)
+    }
 
     /// Merges `invocation`'s staged chunks into the stored ones and drops
-    /// them; the new samples stored per type (duplicates skipped).
-    fn commit_staged(&self, invocation: &str, user_id: i64, key: &SecretKey) -> Result<Vec<(DataType, u64)>>;
+    /// them; the new samples stored per type, duplicates skipped
+    /// (provided).
+    fn commit_staged(&self, invocation: &str, user_id: i64, key: &SecretKey) -> Result<Vec<(DataType, u64)>> {
+        chunks::commit_staged(self, invocation, user_id, key)
+    }
 
     /// Drops `invocation`'s staged chunks; how many there were.
     fn discard_staged(&self, invocation: &str) -> Result<u64>;

@@ -11,10 +11,10 @@ use rusqlite::Connection;
 
 use super::audit::{self, AuditEntry, AuditEvent, VerifyReport};
 use super::capabilities::{self, CapabilityGrant};
-use super::keys::SecretKey;
 use super::plugins::{self, PluginRecord};
-use super::samples::{self, InsertReport, NewSample, Origin};
-use super::storage::{self, Usage};
+
+use super::storage::{SealedEntry, Usage};
+use super::storage_sql;
 use super::store::{EachChunk, Store};
 use super::tokens::{StoredToken, TokenHit, TokenInsert};
 use super::tokens_sql;
@@ -22,7 +22,7 @@ use super::trust::{self, Reviewer};
 use super::users::{self, ErasedRows, UserRow};
 use super::web::{WebHit, WebInsert, WebKind};
 use super::web_sql;
-use super::{DerivedKeys, chunks, consents, zones};
+use super::{DerivedKeys, chunks_sql, consents, zones};
 use crate::consent::{Capability, CapabilityScope, UserGrant};
 use crate::registry::DataType;
 
@@ -119,36 +119,36 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
         plugins::by_id(&self.conn, id)
     }
 
-    fn kv_get(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<Vec<u8>>> {
-        storage::get(&self.conn, user_id, plugin, key, name)
+    fn kv_sealed(&self, user_id: i64, plugin: &str, key_mac: &[u8]) -> Result<Option<Vec<u8>>> {
+        storage_sql::sealed(&self.conn, user_id, plugin, key_mac)
     }
 
-    fn kv_size_of(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str) -> Result<Option<u64>> {
-        storage::size_of(&self.conn, user_id, plugin, key, name)
+    fn kv_size(&self, user_id: i64, plugin: &str, key_mac: &[u8]) -> Result<Option<u64>> {
+        storage_sql::size(&self.conn, user_id, plugin, key_mac)
     }
 
-    fn kv_keys(&self, user_id: i64, plugin: &str, key: &SecretKey) -> Result<Vec<String>> {
-        storage::keys(&self.conn, user_id, plugin, key)
+    fn kv_sealed_keys(&self, user_id: i64, plugin: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        storage_sql::sealed_keys(&self.conn, user_id, plugin)
+    }
+
+    fn kv_put_sealed(&self, user_id: i64, plugin: &str, key_mac: &[u8], entry: Option<SealedEntry<'_>>) -> Result<()> {
+        storage_sql::put(&self.conn, user_id, plugin, key_mac, entry)
     }
 
     fn kv_usage(&self, user_id: i64, plugin: &str) -> Result<Usage> {
-        storage::usage(&self.conn, user_id, plugin)
-    }
-
-    fn kv_put(&self, user_id: i64, plugin: &str, key: &SecretKey, name: &str, value: Option<&[u8]>) -> Result<()> {
-        storage::put(&self.conn, user_id, plugin, key, name, value)
+        storage_sql::usage(&self.conn, user_id, plugin)
     }
 
     fn kv_delete_all(&self, user_id: i64, plugin: Option<&str>) -> Result<u64> {
-        storage::delete_all(&self.conn, user_id, plugin)
+        storage_sql::delete_all(&self.conn, user_id, plugin)
     }
 
     fn chunk_next_day(&self, user_id: i64, ty: u8, days: (i64, i64)) -> Result<Option<i64>> {
-        chunks::next_day(&self.conn, user_id, ty, days)
+        chunks_sql::next_day(&self.conn, user_id, ty, days)
     }
 
     fn chunk_sealed(&self, user_id: i64, ty: u8, day: i64) -> Result<Option<Vec<u8>>> {
-        chunks::sealed(&self.conn, user_id, ty, day)
+        chunks_sql::sealed(&self.conn, user_id, ty, day)
     }
 
     fn chunk_each_sealed(
@@ -158,36 +158,27 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
         days: (i64, i64),
         each: &mut dyn FnMut(i64, &[u8]) -> Result<bool>,
     ) -> Result<()> {
-        chunks::each_sealed(&self.conn, user_id, ty, days, each)
+        chunks_sql::each_sealed(&self.conn, user_id, ty, days, each)
     }
 
-    fn insert_samples(
-        &self,
-        user_id: i64,
-        key: &SecretKey,
-        origin: &Origin,
-        samples: &[NewSample],
-    ) -> Result<InsertReport> {
-        samples::insert(&self.conn, user_id, key, origin, samples)
+    fn put_chunk(&self, user_id: i64, ty: u8, day: i64, sealed: &[u8]) -> Result<()> {
+        chunks_sql::put(&self.conn, user_id, ty, day, sealed)
     }
 
-    fn stage_samples(
-        &self,
-        invocation: &str,
-        user_id: i64,
-        key: &SecretKey,
-        origin: &Origin,
-        samples: &[NewSample],
-    ) -> Result<()> {
-        samples::stage(&self.conn, invocation, user_id, key, origin, samples)
+    fn put_staged(&self, invocation: &str, user_id: i64, at: (u8, i64), sealed: &[u8], staged_ms: i64) -> Result<()> {
+        chunks_sql::put_staged(&self.conn, invocation, user_id, at, sealed, staged_ms)
     }
 
-    fn commit_staged(&self, invocation: &str, user_id: i64, key: &SecretKey) -> Result<Vec<(DataType, u64)>> {
-        chunks::commit_staged(&self.conn, invocation, user_id, key)
+    fn staged_days(&self, invocation: &str, user_id: i64) -> Result<Vec<(u8, i64)>> {
+        chunks_sql::staged_days(&self.conn, invocation, user_id)
+    }
+
+    fn staged_sealed(&self, invocation: &str, user_id: i64, at: (u8, i64)) -> Result<Vec<Vec<u8>>> {
+        chunks_sql::staged_sealed(&self.conn, invocation, user_id, at)
     }
 
     fn discard_staged(&self, invocation: &str) -> Result<u64> {
-        chunks::discard_staged(&self.conn, invocation)
+        chunks_sql::discard_staged(&self.conn, invocation)
     }
 
     fn user_by_ref(&self, ref_bytes: &[u8]) -> Result<Option<(i64, i64)>> {
@@ -225,7 +216,7 @@ impl<C: Deref<Target = Connection>> Store for SqliteStore<'_, C> {
     }
 
     fn chunk_each_of_user(&self, user_id: i64, each: &mut EachChunk<'_>) -> Result<()> {
-        chunks::each_of_user(&self.conn, user_id, each)
+        chunks_sql::each_of_user(&self.conn, user_id, each)
     }
 
     fn token_id_taken(&self, id: &str) -> Result<bool> {

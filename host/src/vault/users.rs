@@ -166,7 +166,7 @@ pub(super) fn delete_rows(tx: &Connection, id: i64) -> Result<ErasedRows> {
     let tokens = tx.execute("DELETE FROM access_tokens WHERE user_id = ?1", params![id])?;
     tx.execute("DELETE FROM web_login_links WHERE user_id = ?1", params![id])?;
     tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", params![id])?;
-    let storage = super::storage::delete_all(tx, id, None)?;
+    let storage = super::storage_sql::delete_all(tx, id, None)?;
     let users = tx.execute("DELETE FROM users WHERE id = ?1", params![id])?;
     Ok(ErasedRows {
         consents: consents as u64,
