@@ -9,9 +9,10 @@
 //! by key. The provided methods (`kv_get`, `kv_put`, `stage_samples`,
 //! `commit_staged`, `insert_samples`, ...) seal, open and merge on this
 //! side of the trait over those, so no required method takes a user's
-//! key. (The audit chain's entry hashes are still computed by the SQLite
-//! backend with the vault's derived audit key: moving them above the
-//! trait is the next step for a backend on another machine.)
+//! data key. A backend module does hold the vault's derived row-MAC and
+//! audit keys (it authenticates rows and extends the audit chain, in this
+//! process); the database itself never receives a key or a plaintext
+//! value.
 //!
 //! The contract every backend keeps (`store_suite.rs` checks it against
 //! each):
