@@ -150,11 +150,6 @@ impl Sandbox {
         }
     }
 
-    /// Host calls made so far.
-    pub fn host_calls(&self) -> u64 {
-        self.host_calls
-    }
-
     /// Starts a host call: past the invocation's deadline it ends the
     /// invocation (a trap naming the `timeout` limit), and it is counted
     /// against the host-call budget (past it, a trap naming `host-calls`).
