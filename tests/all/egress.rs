@@ -15,6 +15,7 @@ use healthplug_tests::{TestHome, example_dir, fixture_dir, fixture_wasm, types_o
 use serde_json::{Value, json};
 
 mod headers;
+mod storage_revoke;
 
 /// A home whose resolver maps test names to addresses; with a server, the
 /// test-only switches let requests reach it on 127.0.0.1.
