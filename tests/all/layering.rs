@@ -202,10 +202,16 @@ fn no_module_imports_one_above_it() -> anyhow::Result<()> {
 #[test]
 fn no_sql_above_the_storage_trait() -> anyhow::Result<()> {
     // Above the vault, the database is reached through `vault::Store`
-    // only: no file outside `host/src/vault/` names the SQLite driver.
+    // only: no file outside `host/src/vault/` names a database driver
+    // (SQLite's or PostgreSQL's), and no backend names the other's.
+    let drivers = ["rusqlite", "tokio_postgres", "deadpool_postgres"];
     let found: Vec<String> = host_files()?
         .into_iter()
-        .filter(|(rel, text)| !rel.starts_with("vault/") && text.contains("rusqlite"))
+        .filter(|(rel, text)| {
+            let outside = !rel.starts_with("vault/") && drivers.iter().any(|d| text.contains(d));
+            let crossed = rel.starts_with("vault/pg/") && text.contains("rusqlite");
+            outside || crossed
+        })
         .map(|(rel, _)| rel)
         .collect();
     assert!(found.is_empty(), "SQL above the storage trait in: {found:?}");

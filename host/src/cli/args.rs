@@ -11,6 +11,16 @@ pub struct Cli {
     /// Home directory (default: $HEALTHPLUG_HOME, else the OS data directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// The database several hosts share (`postgres://user@host/db`; TLS
+    /// unless `sslmode=disable`). Default: SQLite in the home directory.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "HEALTHPLUG_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     pub json: bool,

@@ -22,6 +22,7 @@ use clap::Parser;
 
 use crate::error::HostError;
 use crate::platform::{Host, resolve_home};
+use crate::vault::Database;
 
 pub use args::{Cli, Command};
 
@@ -130,14 +131,16 @@ fn run(cli: Cli) -> CliResult {
     if let Command::Review(args) = cli.command {
         return review::run(args, cli.json);
     }
+    let database = Database::parse(cli.database.as_deref().unwrap_or(""))
+        .map_err(|e| usage(format!("{e:#}"), "see `healthplug --help` for --database"))?;
     if let Command::Serve(args) = cli.command {
-        return serve::serve(cli.home.as_deref(), args);
+        return serve::serve(cli.home.as_deref(), &database, args);
     }
     if let Command::Mcp { user } = cli.command {
-        return serve::mcp(cli.home.as_deref(), user.as_deref());
+        return serve::mcp(cli.home.as_deref(), &database, user.as_deref());
     }
     let home = resolve_home(cli.home.as_deref());
-    let host = Host::open(&home)?;
+    let host = Host::open_on(&home, &database)?;
     let json = cli.json;
     match cli.command {
         Command::Plugin(cmd) => plugin::run(&host, cmd, json),

@@ -8,6 +8,7 @@ use super::args::ServeArgs;
 use super::{CliError, CliResult, usage};
 use crate::platform::resolve_home;
 use crate::serve::{self, ServeConfig, ServeError};
+use crate::vault::Database;
 
 /// The environment variable setting the log filter (`info` by default).
 pub const LOG_ENV: &str = "HEALTHPLUG_LOG";
@@ -62,7 +63,7 @@ fn failed_as(command: &'static str) -> impl Fn(ServeError) -> CliError + Copy {
 }
 
 /// `healthplug serve`.
-pub fn serve(home: Option<&Path>, args: ServeArgs) -> CliResult {
+pub fn serve(home: Option<&Path>, database: &Database, args: ServeArgs) -> CliResult {
     let failed = failed_as("serve");
     init_logs(args.log_json);
     let home = resolve_home(home);
@@ -81,7 +82,7 @@ pub fn serve(home: Option<&Path>, args: ServeArgs) -> CliResult {
         config.local_user = Some(user);
     }
     runtime()?.block_on(async move {
-        let state = serve::prepare(&home, config).await.map_err(failed)?;
+        let state = serve::prepare_on(&home, database, config).await.map_err(failed)?;
         let server = serve::start(state.clone(), crate::web::router(state.clone()))
             .await
             .map_err(failed)?;
@@ -101,13 +102,15 @@ pub fn serve(home: Option<&Path>, args: ServeArgs) -> CliResult {
 }
 
 /// `healthplug mcp`.
-pub fn mcp(home: Option<&Path>, user: Option<&str>) -> CliResult {
+pub fn mcp(home: Option<&Path>, database: &Database, user: Option<&str>) -> CliResult {
     let failed = failed_as("mcp");
     init_logs(false);
     let home = resolve_home(home);
     let token = std::env::var(serve::TOKEN_ENV).ok().filter(|t| !t.is_empty());
     runtime()?.block_on(async move {
-        let state = serve::prepare(&home, ServeConfig::default()).await.map_err(failed)?;
+        let state = serve::prepare_on(&home, database, ServeConfig::default())
+            .await
+            .map_err(failed)?;
         let caller = serve::stdio_caller(&state, user, token.as_deref()).map_err(failed)?;
         serve::serve_stdio(state, caller).await.map_err(failed)
     })

@@ -138,6 +138,9 @@ impl Host {
         // Everything is valid: now write, component first (content-addressed,
         // so a failed database write leaves nothing that matters).
         self.components.write(sha256, bytes)?;
+        // Where every other host on a shared database finds it (nothing
+        // on SQLite, whose components live in this home only).
+        self.vault.store()?.put_component_bytes(sha256, bytes)?;
         let record = PluginRecord {
             id: manifest.id.clone(),
             version: manifest.version.clone(),

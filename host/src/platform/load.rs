@@ -134,6 +134,23 @@ impl Host {
         }
     }
 
+    /// The bytes of component `sha256`: from this home, else from the
+    /// shared database (another host installed it), then kept in this
+    /// home. The caller checks them against the digest either way.
+    fn component_bytes(&self, sha256: &str) -> anyhow::Result<Vec<u8>> {
+        let local = self.components.read(sha256);
+        if local.is_ok() {
+            return local;
+        }
+        match self.vault.store()?.component_bytes(sha256)? {
+            Some(bytes) => {
+                self.components.write(sha256, &bytes)?;
+                Ok(bytes)
+            }
+            None => local,
+        }
+    }
+
     /// Removes a plugin and every consent given to it.
     pub fn remove(&self, id: &str) -> Result<PluginRecord, HostError> {
         let record = self
@@ -158,16 +175,23 @@ impl Host {
 
     /// The loaded plugin `id`: from memory, or loaded from the home
     /// directory after checking the component against its recorded digest.
+    ///
+    /// The vault's record is read every time: on a database several hosts
+    /// share, another host may have upgraded or removed the plugin, and
+    /// this host must not keep running what it loaded before.
     pub fn loaded(&self, id: &str) -> Result<Arc<LoadedPlugin>, HostError> {
+        let Some(record) = self.vault.plugin(id)? else {
+            if let Ok(mut map) = self.loaded.lock() {
+                map.remove(id);
+            }
+            return Err(HostError::UnknownPlugin(id.to_string()));
+        };
         if let Ok(map) = self.loaded.lock()
             && let Some(p) = map.get(id)
+            && p.record == record
         {
             return Ok(p.clone());
         }
-        let record = self
-            .vault
-            .plugin(id)?
-            .ok_or_else(|| HostError::UnknownPlugin(id.to_string()))?;
         let sha = record.component_sha256.clone();
         let result = self.load_record(record);
         if result.is_err() {
@@ -185,8 +209,7 @@ impl Host {
         let id = record.id.as_str();
         let file = self.components.path(&record.component_sha256);
         let bytes = self
-            .components
-            .read(&record.component_sha256)
+            .component_bytes(&record.component_sha256)
             .map_err(|e| HostError::Tampered {
                 plugin: id.to_string(),
                 expected: record.component_sha256.clone(),

@@ -29,7 +29,7 @@ use crate::consent::PlatformPolicy;
 use crate::error::HostError;
 use crate::network::NetworkPolicy;
 use crate::runtime::{ComponentCache, Runtime, RuntimeConfig};
-use crate::vault::{UserRecord, Vault};
+use crate::vault::{Database, UserRecord, Vault};
 
 pub use activity::{ActivityEntry, ActivityFilter, HoldingCount, ReadSummary};
 pub use consent::{CapabilityView, ConsentView, GrantRequest, RevokeReport};
@@ -95,7 +95,23 @@ impl Host {
 
     /// Opens the home directory sharing `runtime` (one engine per process).
     pub fn open_with(home: &Path, runtime: Arc<Runtime>, policy: PlatformPolicy) -> Result<Host, HostError> {
-        let vault = Vault::open(home)?;
+        Host::open_shared(home, &Database::from_env()?, runtime, policy)
+    }
+
+    /// Opens the home directory on `database` with a runtime of its own.
+    pub fn open_on(home: &Path, database: &Database) -> Result<Host, HostError> {
+        let runtime = Arc::new(Runtime::new(RuntimeConfig::default())?);
+        Host::open_shared(home, database, runtime, PlatformPolicy::default())
+    }
+
+    /// Opens the home directory on `database`, sharing `runtime`.
+    pub fn open_shared(
+        home: &Path,
+        database: &Database,
+        runtime: Arc<Runtime>,
+        policy: PlatformPolicy,
+    ) -> Result<Host, HostError> {
+        let vault = Vault::open_on(home, database)?;
         let cache = ComponentCache::new(
             &vault.home().join("cache"),
             vault.keys().cache.derive_bytes(b"healthplug cache entry mac key v1"),

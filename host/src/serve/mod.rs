@@ -35,6 +35,7 @@ pub use stdio::{TOKEN_ENV, serve_stdio, stdio_caller};
 
 use crate::error::HostError;
 use crate::platform::Host;
+use crate::vault::Database;
 
 /// An error starting or running the service.
 #[derive(Debug, thiserror::Error)]
@@ -58,8 +59,13 @@ pub fn default_config_path(home: &Path) -> std::path::PathBuf {
 
 /// Opens `home` and builds the shared state for `config`.
 pub async fn prepare(home: &Path, config: ServeConfig) -> Result<Arc<ServeState>, ServeError> {
+    prepare_on(home, &Database::from_env().map_err(HostError::from)?, config).await
+}
+
+/// Opens `home` on `database` and builds the shared state for `config`.
+pub async fn prepare_on(home: &Path, database: &Database, config: ServeConfig) -> Result<Arc<ServeState>, ServeError> {
     config.validate()?;
-    let host = Arc::new(Host::open(home)?);
+    let host = Arc::new(Host::open_on(home, database)?);
     with_host(host, config).await
 }
 

@@ -151,3 +151,45 @@ pub(crate) fn check(path: &Path, key: &SecretKey, last_seq: i64, last_hash: &str
         format!("the log's last entry #{last_seq} is not the one anchored: entries were rewritten"),
     )))
 }
+
+/// Checks this host's anchor against a log several hosts append to
+/// (PostgreSQL): there the file records only the heads this host
+/// committed, each appended right after its commit, so its last line must
+/// name an entry the log holds with that very hash (`hash_at`), not beyond
+/// the log's end (`last_seq`). The last line is enough: a verified chain
+/// whose entry #n has the anchored hash holds every entry before it as it
+/// was committed. A host that never wrote has no file. Returns the first
+/// bad entry and the problem, as [`check`].
+pub(crate) fn check_shared(
+    path: &Path,
+    key: &SecretKey,
+    last_seq: i64,
+    hash_at: &mut dyn FnMut(i64) -> Result<Option<String>>,
+) -> Result<Option<(i64, String)>> {
+    let heads = match read(path, key) {
+        Anchored::Missing => return Ok(None),
+        Anchored::Bad(problem) => return Ok(Some((last_seq.max(1), problem))),
+        Anchored::Heads(heads) => heads,
+    };
+    if let Some((seq, hash)) = heads.last() {
+        if *seq > last_seq {
+            return Ok(Some((
+                last_seq + 1,
+                format!(
+                    "the log was rolled back: this host's {WHAT} records entry #{seq}, committed, \
+                     but the log ends at #{last_seq}"
+                ),
+            )));
+        }
+        match hash_at(*seq)? {
+            Some(stored) if stored == *hash => {}
+            _ => {
+                return Ok(Some((
+                    *seq,
+                    format!("entry #{seq} is not the one this host committed and anchored: entries were rewritten"),
+                )));
+            }
+        }
+    }
+    Ok(None)
+}

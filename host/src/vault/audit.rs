@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::DerivedKeys;
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What an audit entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,7 +174,7 @@ pub struct AuditEntry {
     pub event: AuditEvent,
 }
 
-fn chain_hash(prev: &str, entry_json: &str) -> String {
+pub(crate) fn chain_hash(prev: &str, entry_json: &str) -> String {
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
     h.update(b"\n");
@@ -182,7 +182,7 @@ fn chain_hash(prev: &str, entry_json: &str) -> String {
     hex::encode(h.finalize())
 }
 
-fn head_text(seq: i64, hash: &str) -> String {
+pub(crate) fn head_text(seq: i64, hash: &str) -> String {
     format!("{seq}:{hash}")
 }
 
@@ -274,20 +274,60 @@ pub(crate) fn verify(conn: &Connection, keys: &DerivedKeys, anchor: &Path) -> Re
 /// Walks the chain and checks the authenticated head in `meta`.
 fn verify_table(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
     let mut stmt = conn.prepare("SELECT seq, entry, prev_hash, hash FROM audit ORDER BY seq")?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let chain = check_chain(&mut rows.by_ref().map(|r| r.map_err(anyhow::Error::from)))?;
+    let (checked, last_seq, prev_hash) = match chain {
+        Chain::Broken(report) => return Ok(report),
+        Chain::Whole {
+            entries,
+            last_seq,
+            last_hash,
+        } => (entries, last_seq, last_hash),
+    };
+    let head: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| r.get(0))
+        .optional()?;
+    let audited: i64 = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM plugins)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(head_report(keys, head, audited, (checked, last_seq, &prev_hash)))
+}
+
+/// One stored audit row: seq, entry JSON, previous hash, hash.
+pub(crate) type ChainRow = (i64, String, String, String);
+
+/// What walking the chain found.
+pub(crate) enum Chain {
+    /// The first break.
+    Broken(VerifyReport),
+    /// Every entry follows the one before it.
+    Whole {
+        /// How many entries.
+        entries: i64,
+        /// The last seq (0 when empty).
+        last_seq: i64,
+        /// The last hash (the genesis hash when empty).
+        last_hash: String,
+    },
+}
+
+/// Walks the chain in seq order (any backend's rows): every entry present,
+/// following the one before it, unedited, where it claims to be.
+pub(crate) fn check_chain(rows: &mut dyn Iterator<Item = Result<ChainRow>>) -> Result<Chain> {
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS.to_string();
     let mut checked = 0i64;
-    let bad = |seq: i64, checked: i64, problem: String| VerifyReport {
-        entries: checked,
-        first_bad: Some(seq),
-        problem: Some(problem),
+    let bad = |seq: i64, checked: i64, problem: String| {
+        Chain::Broken(VerifyReport {
+            entries: checked,
+            first_bad: Some(seq),
+            problem: Some(problem),
+        })
     };
-    while let Some(row) = rows.next()? {
-        let seq: i64 = row.get(0)?;
-        let json: String = row.get(1)?;
-        let stored_prev: String = row.get(2)?;
-        let stored_hash: String = row.get(3)?;
+    for row in rows {
+        let (seq, json, stored_prev, stored_hash) = row?;
         if seq != expected_seq {
             return Ok(bad(
                 expected_seq,
@@ -333,67 +373,69 @@ fn verify_table(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
         expected_seq += 1;
         checked += 1;
     }
-    let last_seq = expected_seq - 1;
-    if let Some((first_bad, problem)) = check_head_record(conn, keys, last_seq, &prev_hash)? {
-        return Ok(bad(first_bad, checked, problem));
-    }
-    Ok(VerifyReport {
+    Ok(Chain::Whole {
         entries: checked,
-        first_bad: None,
-        problem: None,
+        last_seq: expected_seq - 1,
+        last_hash: prev_hash,
     })
+}
+
+/// The report for a whole chain of `entries` ending at (`last_seq`,
+/// `prev_hash`), checked against the stored head record.
+pub(crate) fn head_report(
+    keys: &DerivedKeys,
+    head: Option<String>,
+    audited: i64,
+    (entries, last_seq, prev_hash): (i64, i64, &str),
+) -> VerifyReport {
+    let problem = check_head_record(keys, head, audited, last_seq, prev_hash);
+    VerifyReport {
+        entries,
+        first_bad: problem.as_ref().map(|(seq, _)| *seq),
+        problem: problem.map(|(_, p)| p),
+    }
 }
 
 /// Checks the authenticated head record in `meta` against the log's last
 /// entry (`last_seq`, `last_hash`): the first bad entry and the problem.
 fn check_head_record(
-    conn: &Connection,
     keys: &DerivedKeys,
+    head: Option<String>,
+    audited: i64,
     last_seq: i64,
     prev_hash: &str,
-) -> Result<Option<(i64, String)>> {
-    let head: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| r.get(0))
-        .optional()?;
+) -> Option<(i64, String)> {
     let Some(head) = head else {
         // Creating a user or installing a plugin always writes an entry, so
         // a vault holding either has a log: an empty one was wiped.
-        let audited: i64 = conn.query_row(
-            "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM plugins)",
-            [],
-            |r| r.get(0),
-        )?;
         if last_seq == 0 && audited == 0 {
-            return Ok(None);
+            return None;
         }
-        return Ok(Some((
+        return Some((
             last_seq.max(1),
             "the audit head record is missing: the log was wiped or replaced".to_string(),
-        )));
+        ));
     };
     let mut parts = head.rsplitn(2, ':');
     let mac = parts.next().unwrap_or("");
     let text = parts.next().unwrap_or("");
     let mac = hex::decode(mac).unwrap_or_default();
     if !keys.audit.verify(text.as_bytes(), &mac) {
-        return Ok(Some((
-            last_seq.max(1),
-            "the audit head record was tampered with".to_string(),
-        )));
+        return Some((last_seq.max(1), "the audit head record was tampered with".to_string()));
     }
     let (head_seq, head_hash) = text.split_once(':').unwrap_or(("0", ""));
     let head_seq: i64 = head_seq.parse().unwrap_or(0);
     if head_seq > last_seq {
-        return Ok(Some((
+        return Some((
             last_seq + 1,
             format!("the log was truncated: it should hold {head_seq} entries but ends at #{last_seq}"),
-        )));
+        ));
     }
     if head_seq != last_seq || head_hash != prev_hash {
-        return Ok(Some((
+        return Some((
             head_seq.max(1),
             format!("the log does not end where its head says (#{head_seq}): entries were rewritten"),
-        )));
+        ));
     }
-    Ok(None)
+    None
 }

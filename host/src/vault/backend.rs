@@ -16,6 +16,26 @@ pub(crate) trait Backend: Send + Sync {
     fn store<'a>(&'a self, keys: &'a DerivedKeys) -> Result<Box<dyn Store + 'a>>;
 
     /// Runs `f` in one write transaction and commits it when `f` returns
-    /// `Ok`; otherwise nothing `f` did is kept.
-    fn transaction(&self, keys: &DerivedKeys, f: &mut dyn FnMut(&dyn Store) -> Result<()>) -> Result<()>;
+    /// `Ok`; otherwise nothing `f` did is kept. Returns the audit head the
+    /// transaction appended when the backend anchors after the commit
+    /// ([`Backend::anchors_after_commit`]), else `None`.
+    fn transaction(
+        &self,
+        keys: &DerivedKeys,
+        f: &mut dyn FnMut(&dyn Store) -> Result<()>,
+    ) -> Result<Option<(i64, String)>>;
+
+    /// Whether the audit head is anchored after the commit: a log several
+    /// hosts append to, where an anchored head must be a committed one
+    /// (`anchor::check_shared`). A log only this host appends to is
+    /// anchored before the commit (`anchor.rs`'s crash rule).
+    fn anchors_after_commit(&self) -> bool {
+        false
+    }
+
+    /// Runs one statement as someone with write access to the database
+    /// but not the master key (the contract suite's attacker); how many
+    /// rows it changed.
+    #[cfg(test)]
+    fn tamper(&self, sql: &str) -> Result<usize>;
 }

@@ -13,7 +13,7 @@ use crate::consent::{Capability, CapabilityScope};
 /// The text a scope is stored as: `max-bytes=N;max-keys=M` for storage,
 /// the origins comma-separated for network. Only this module writes or
 /// reads it.
-fn encode(scope: &CapabilityScope) -> String {
+pub(super) fn encode(scope: &CapabilityScope) -> String {
     match scope {
         CapabilityScope::Storage { max_bytes, max_keys } => format!("max-bytes={max_bytes};max-keys={max_keys}"),
         CapabilityScope::Network { origins } => origins.join(","),
@@ -23,7 +23,7 @@ fn encode(scope: &CapabilityScope) -> String {
 /// The scope stored as `text` for `capability`. A storage scope missing a
 /// quota has none (older rows); a quota that does not parse grants 0, so
 /// a damaged row can only narrow what is granted.
-fn decode(capability: Capability, text: &str) -> CapabilityScope {
+pub(super) fn decode(capability: Capability, text: &str) -> CapabilityScope {
     match capability {
         Capability::Storage => {
             let (mut max_bytes, mut max_keys) = (u64::MAX, u64::MAX);

@@ -18,6 +18,7 @@ mod home;
 mod keys;
 mod migrate;
 mod migrate_v2;
+mod pg;
 mod plugins;
 mod rowmac;
 pub(crate) mod sample_read;
@@ -60,6 +61,61 @@ pub use store::Store;
 pub use trust::Reviewer;
 pub use users::{EraseReport, ErasedRows, UserRecord, UserRow};
 
+/// The environment variable naming the database (`postgres://...`); unset
+/// or empty, the vault is SQLite in the home directory.
+pub const DATABASE_ENV: &str = "HEALTHPLUG_DATABASE_URL";
+
+pub use pg::DATABASE_CA_ENV;
+
+/// Where a vault's database is.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// SQLite, `vault.db` in the home directory (the default).
+    Embedded,
+    /// A PostgreSQL database several hosts share (the URL, which may hold
+    /// a password: never printed).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Embedded => f.write_str("Embedded"),
+            Database::Postgres(url) => match pg::Target::parse(url) {
+                Ok(t) => write!(f, "Postgres({})", t.shown()),
+                Err(_) => f.write_str("Postgres(<unparsable URL>)"),
+            },
+        }
+    }
+}
+
+impl Database {
+    /// The database `url` names: `postgres://` or `postgresql://` for
+    /// PostgreSQL, empty for the embedded default; anything else is refused
+    /// with the reason.
+    pub fn parse(url: &str) -> Result<Database> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Ok(Database::Embedded);
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            pg::Target::parse(url)?;
+            return Ok(Database::Postgres(url.to_string()));
+        }
+        anyhow::bail!(
+            "the database URL must start with postgres:// or postgresql:// (or be empty for the embedded SQLite vault)"
+        )
+    }
+
+    /// The database `HEALTHPLUG_DATABASE_URL` names, or the embedded one.
+    pub fn from_env() -> Result<Database> {
+        match std::env::var(DATABASE_ENV) {
+            Ok(url) => Database::parse(&url).with_context(|| format!("{DATABASE_ENV} is not usable")),
+            Err(_) => Ok(Database::Embedded),
+        }
+    }
+}
+
 /// How long a connection waits for another one's lock.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
 
@@ -96,8 +152,8 @@ pub(crate) struct DerivedKeys {
 struct VaultInner {
     home: PathBuf,
     backend: Arc<dyn backend::Backend>,
-    /// The same database, for the SQLite-only migrations and tests.
-    sqlite: Arc<sqlite_backend::SqliteBackend>,
+    /// The same database when it is SQLite, for its migrations and tests.
+    sqlite: Option<Arc<sqlite_backend::SqliteBackend>>,
     keys: DerivedKeys,
     user_keys: Mutex<HashMap<i64, users::CachedKey>>,
     migrated: Mutex<Option<MigrationReport>>,
@@ -118,8 +174,17 @@ pub fn now_ms() -> i64 {
 impl Vault {
     /// Opens (creating if needed) the vault in `home`: a private (0700)
     /// directory of this user's, the master key file checked on its open
-    /// handle (see `home.rs`), then the database, migrated if older.
+    /// handle (see `home.rs`), then the database the environment names
+    /// ([`Database::from_env`]: SQLite in the home unless
+    /// `HEALTHPLUG_DATABASE_URL` is set), migrated if older.
     pub fn open(home: &Path) -> Result<Vault> {
+        Vault::open_on(home, &Database::from_env()?)
+    }
+
+    /// Opens the vault of `home` on `database`. On PostgreSQL the home
+    /// keeps what stays on this host (master key file, audit anchor,
+    /// compiled-component cache); everything else is in the database.
+    pub fn open_on(home: &Path, database: &Database) -> Result<Vault> {
         self::home::prepare(home)?;
         let master = keys::load_master_key(&home.join("master.key"))?;
         let keys = DerivedKeys {
@@ -137,11 +202,17 @@ impl Vault {
         let check = hex::encode(master.derive("healthplug key check v1").mac(b"healthplug vault"));
         drop(master);
 
-        let sqlite = Arc::new(sqlite_backend::SqliteBackend::open(home, &keys)?);
+        let (backend, sqlite): (Arc<dyn backend::Backend>, _) = match database {
+            Database::Embedded => {
+                let sqlite = Arc::new(sqlite_backend::SqliteBackend::open(home, &keys)?);
+                (sqlite.clone(), Some(sqlite))
+            }
+            Database::Postgres(url) => (Arc::new(pg::PgBackend::open(url, &keys, &check)?), None),
+        };
         let vault = Vault {
             inner: Arc::new(VaultInner {
                 home: home.to_path_buf(),
-                backend: sqlite.clone(),
+                backend,
                 sqlite,
                 keys,
                 user_keys: Mutex::new(HashMap::new()),
@@ -149,9 +220,11 @@ impl Vault {
                 audit_queue: group_commit::AuditQueue::default(),
             }),
         };
-        let migrated = migrate::run(&vault, vault.inner.sqlite.conn()?, &check)?;
-        if let Ok(mut slot) = vault.inner.migrated.lock() {
-            *slot = migrated;
+        if let Some(sqlite) = &vault.inner.sqlite {
+            let migrated = migrate::run(&vault, sqlite.conn()?, &check)?;
+            if let Ok(mut slot) = vault.inner.migrated.lock() {
+                *slot = migrated;
+            }
         }
         Ok(vault)
     }
@@ -164,7 +237,18 @@ impl Vault {
     /// A pooled connection for a test to inspect the database with SQL.
     #[cfg(test)]
     pub(crate) fn sql_for_tests(&self) -> Result<Conn> {
-        self.inner.sqlite.conn()
+        self.inner
+            .sqlite
+            .as_ref()
+            .context("this vault is not on SQLite")?
+            .conn()
+    }
+
+    /// Runs one statement on the database as an attacker with write access
+    /// to it would (the storage contract suite).
+    #[cfg(test)]
+    pub(crate) fn tamper_for_tests(&self, sql: &str) -> Result<usize> {
+        self.inner.backend.tamper(sql)
     }
 
     /// The storage trait on one connection (reads, and writes that need no
@@ -195,12 +279,22 @@ impl Vault {
     pub fn write<T>(&self, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
         let mut body = Some(f);
         let mut value = None;
-        self.inner.backend.transaction(self.keys(), &mut |tx| {
+        let after_commit = self.inner.backend.anchors_after_commit();
+        let appended = self.inner.backend.transaction(self.keys(), &mut |tx| {
             let f = body.take().context("a write transaction's body ran twice")?;
+            if after_commit {
+                value = Some(f(tx)?);
+                return Ok(());
+            }
             let before = tx.audit_head()?;
             value = Some(f(tx)?);
             self.anchor_moved(before.as_ref(), tx.audit_head()?.as_ref())
         })?;
+        if let Some((seq, hash)) = appended {
+            // A shared log: anchored once committed (a crash before this
+            // line leaves the anchor one write behind, never ahead).
+            anchor::append(&self.anchor_path(), &self.keys().anchor, seq, &hash).context("anchoring the audit head")?;
+        }
         value.context("a write transaction's body did not run")
     }
 

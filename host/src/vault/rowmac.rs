@@ -136,33 +136,92 @@ pub(crate) fn check(ok: bool, row: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
+/// One column value as the encoding tags it (a backend that computes MACs
+/// in process, such as PostgreSQL's, hands these over).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Val<'a> {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
+
+impl<'a> From<Option<i64>> for Val<'a> {
+    fn from(v: Option<i64>) -> Val<'a> {
+        v.map_or(Val::Null, Val::Int)
+    }
+}
+
+/// Appends one value: its type tag, then its fixed-width or
+/// length-prefixed bytes.
+fn push(out: &mut Vec<u8>, value: ValueRef<'_>) {
+    match value {
+        ValueRef::Null => out.push(0),
+        ValueRef::Integer(v) => {
+            out.push(1);
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        ValueRef::Real(v) => {
+            out.push(2);
+            out.extend_from_slice(&v.to_bits().to_be_bytes());
+        }
+        ValueRef::Text(b) => {
+            out.push(3);
+            out.extend_from_slice(&(b.len() as u64).to_be_bytes());
+            out.extend_from_slice(b);
+        }
+        ValueRef::Blob(b) => {
+            out.push(4);
+            out.extend_from_slice(&(b.len() as u64).to_be_bytes());
+            out.extend_from_slice(b);
+        }
+    }
+}
+
 /// The canonical encoding of the function's arguments from `from` on.
 fn encode(ctx: &Context<'_>, from: usize) -> Vec<u8> {
     let mut out = DOMAIN.to_vec();
     for i in from..ctx.len() {
-        match ctx.get_raw(i) {
-            ValueRef::Null => out.push(0),
-            ValueRef::Integer(v) => {
-                out.push(1);
-                out.extend_from_slice(&v.to_be_bytes());
-            }
-            ValueRef::Real(v) => {
-                out.push(2);
-                out.extend_from_slice(&v.to_bits().to_be_bytes());
-            }
-            ValueRef::Text(b) => {
-                out.push(3);
-                out.extend_from_slice(&(b.len() as u64).to_be_bytes());
-                out.extend_from_slice(b);
-            }
-            ValueRef::Blob(b) => {
-                out.push(4);
-                out.extend_from_slice(&(b.len() as u64).to_be_bytes());
-                out.extend_from_slice(b);
-            }
-        }
+        push(&mut out, ctx.get_raw(i));
     }
     out
+}
+
+/// The same encoding of `table` and `values`, in process.
+fn encode_vals(table: &str, values: &[Val<'_>]) -> Vec<u8> {
+    let mut out = DOMAIN.to_vec();
+    push(&mut out, ValueRef::Text(table.as_bytes()));
+    for v in values {
+        push(
+            &mut out,
+            match *v {
+                Val::Null => ValueRef::Null,
+                Val::Int(i) => ValueRef::Integer(i),
+                Val::Text(t) => ValueRef::Text(t.as_bytes()),
+                Val::Blob(b) => ValueRef::Blob(b),
+            },
+        );
+    }
+    out
+}
+
+impl MacTable {
+    /// The MAC of a row computed in process: `values` are the columns of
+    /// [`MacTable::columns`], in order. Equal to what `healthplug_row_mac`
+    /// computes inside SQLite for the same values.
+    pub fn mac_of(&self, key: &SecretKey, values: &[Val<'_>]) -> Vec<u8> {
+        key.mac(&encode_vals(self.name, values)).to_vec()
+    }
+
+    /// Whether `tag` (the stored `mac`, if any) is the MAC of `values`,
+    /// in constant time.
+    pub fn verify_of(&self, key: &SecretKey, values: &[Val<'_>], tag: Option<&[u8]>) -> bool {
+        tag.is_some_and(|tag| key.verify(&encode_vals(self.name, values), tag))
+    }
 }
 
 /// Registers `healthplug_row_mac` and `healthplug_row_ok` on `conn`.
@@ -218,6 +277,31 @@ mod tests {
         ));
         assert!(!ok("SELECT healthplug_row_ok(NULL, 't', 1)"));
         assert!(!ok("SELECT healthplug_row_ok(x'00', 't', 1)"));
+    }
+
+    #[test]
+    fn the_in_process_mac_is_the_sqlite_one() {
+        let key = SecretKey::generate().unwrap();
+        let c = Connection::open_in_memory().unwrap();
+        register(&c, &key).unwrap();
+        let in_sql: Vec<u8> = c
+            .query_row("SELECT healthplug_row_mac('meta', 7, 'a', x'0102', NULL)", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let table = MacTable {
+            name: "meta",
+            columns: "a, b, c, d",
+        };
+        let vals = [Val::Int(7), Val::Text("a"), Val::Blob(&[1, 2]), Val::Null];
+        assert_eq!(table.mac_of(&key, &vals), in_sql);
+        assert!(table.verify_of(&key, &vals, Some(&in_sql)));
+        assert!(!table.verify_of(
+            &key,
+            &[Val::Int(8), Val::Text("a"), Val::Blob(&[1, 2]), Val::Null],
+            Some(&in_sql)
+        ));
+        assert!(!table.verify_of(&key, &vals, None));
     }
 
     #[test]

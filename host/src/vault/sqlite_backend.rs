@@ -63,11 +63,21 @@ impl Backend for SqliteBackend {
         }))
     }
 
-    fn transaction(&self, keys: &DerivedKeys, f: &mut dyn FnMut(&dyn Store) -> Result<()>) -> Result<()> {
+    fn transaction(
+        &self,
+        keys: &DerivedKeys,
+        f: &mut dyn FnMut(&dyn Store) -> Result<()>,
+    ) -> Result<Option<(i64, String)>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         f(&SqliteStore { conn: &*tx, keys })?;
-        tx.commit().context("committing to the vault")
+        tx.commit().context("committing to the vault")?;
+        Ok(None)
+    }
+
+    #[cfg(test)]
+    fn tamper(&self, sql: &str) -> Result<usize> {
+        Ok(self.conn()?.execute(sql, [])?)
     }
 }
 

@@ -124,6 +124,21 @@ pub trait Store {
     /// The installed plugin with this id.
     fn plugin(&self, id: &str) -> Result<Option<PluginRecord>>;
 
+    /// The bytes of installed component `sha256`, checked against it, from
+    /// a database several hosts share; `None` from a backend whose hosts
+    /// keep components in their home directory only (SQLite).
+    fn component_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let _ = sha256;
+        Ok(None)
+    }
+
+    /// Stores installed component bytes where every host finds them (a
+    /// shared database); nothing for a home-only backend (SQLite).
+    fn put_component_bytes(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        let _ = (sha256, bytes);
+        Ok(())
+    }
+
     // --- plugin storage (values and key names sealed with the user key) --
 
     /// The sealed value under a key MAC.

@@ -344,15 +344,43 @@ fn an_erased_user_leaves_no_row(backend: &Backend) -> Result<()> {
 mod sqlite {
     use super::*;
 
-    fn tamper(vault: &Vault, sql: &str) -> Result<usize> {
-        Ok(vault.sql_for_tests()?.execute(sql, [])?)
-    }
-
     #[test]
     fn the_sqlite_backend_keeps_the_storage_contract() -> Result<()> {
         run_all(&Backend {
             open: Vault::open,
-            tamper,
+            tamper: Vault::tamper_for_tests,
         })
+    }
+}
+
+/// The same contract on PostgreSQL, when `HEALTHPLUG_TEST_DATABASE_URL`
+/// names a database (`.ci/run` sets it); each vault gets a schema of its
+/// own, dropped afterwards.
+#[cfg(test)]
+mod postgres {
+    use super::*;
+    use crate::vault::{Database, pg};
+
+    fn open(home: &Path) -> Result<Vault> {
+        let Some(base) = pg::testing::url() else {
+            anyhow::bail!("HEALTHPLUG_TEST_DATABASE_URL is not set");
+        };
+        Vault::open_on(home, &Database::Postgres(pg::testing::fresh_schema(&base)?))
+    }
+
+    #[test]
+    fn the_postgres_backend_keeps_the_storage_contract() -> Result<()> {
+        if pg::testing::url().is_none() {
+            eprintln!(
+                "skipped: HEALTHPLUG_TEST_DATABASE_URL is not set, so no PostgreSQL to run the storage contract on"
+            );
+            return Ok(());
+        }
+        let result = run_all(&Backend {
+            open,
+            tamper: Vault::tamper_for_tests,
+        });
+        pg::testing::drop_schemas()?;
+        result
     }
 }
