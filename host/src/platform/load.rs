@@ -175,23 +175,16 @@ impl Host {
 
     /// The loaded plugin `id`: from memory, or loaded from the home
     /// directory after checking the component against its recorded digest.
-    ///
-    /// The vault's record is read every time: on a database several hosts
-    /// share, another host may have upgraded or removed the plugin, and
-    /// this host must not keep running what it loaded before.
     pub fn loaded(&self, id: &str) -> Result<Arc<LoadedPlugin>, HostError> {
-        let Some(record) = self.vault.plugin(id)? else {
-            if let Ok(mut map) = self.loaded.lock() {
-                map.remove(id);
-            }
-            return Err(HostError::UnknownPlugin(id.to_string()));
-        };
         if let Ok(map) = self.loaded.lock()
             && let Some(p) = map.get(id)
-            && p.record == record
         {
             return Ok(p.clone());
         }
+        let record = self
+            .vault
+            .plugin(id)?
+            .ok_or_else(|| HostError::UnknownPlugin(id.to_string()))?;
         let sha = record.component_sha256.clone();
         let result = self.load_record(record);
         if result.is_err() {

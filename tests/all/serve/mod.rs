@@ -8,6 +8,7 @@
 
 mod access;
 mod door;
+mod hosts;
 mod jwt;
 mod load;
 mod stdio;

@@ -40,6 +40,7 @@ use super::backend::Backend;
 use super::store::Store;
 pub(crate) use db::Db;
 use store::PgStore;
+pub use versions::MAX_AGE as CONSENT_STALENESS_BOUND;
 use versions::VersionCache;
 
 /// The environment variable naming a PEM file of CA certificates trusted

@@ -199,6 +199,8 @@ pub(super) fn migrate(db: &Db<'_>, keys: &DerivedKeys, check: &str) -> Result<()
 }
 
 fn migrate_locked(db: &Db<'_>, keys: &DerivedKeys, check: &str) -> Result<()> {
+    // `IF NOT EXISTS` on an existing table is a notice, not news.
+    db.batch("SET client_min_messages = warning")?;
     db.batch("CREATE TABLE IF NOT EXISTS healthplug_schema (one BIGINT PRIMARY KEY CHECK (one = 1), version BIGINT NOT NULL)")?;
     db.exec(
         "INSERT INTO healthplug_schema (one, version) VALUES (1, 0) ON CONFLICT (one) DO NOTHING",
