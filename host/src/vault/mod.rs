@@ -65,7 +65,7 @@ pub use users::{EraseReport, ErasedRows, UserRecord, UserRow};
 /// or empty, the vault is SQLite in the home directory.
 pub const DATABASE_ENV: &str = "HEALTHPLUG_DATABASE_URL";
 
-pub use pg::{CONSENT_STALENESS_BOUND, DATABASE_CA_ENV};
+pub use pg::{CONSENT_STALENESS_BOUND, DATABASE_CA_ENV, round_trips as database_round_trips};
 
 /// Where a vault's database is.
 #[derive(Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! alone (64 clients, 10 s) to watch under `perf`.
 
 use healthplug_bench::{
-    Report, compile, consent_filter, data_path, egress, import, instantiate, mcp_http, overhead, throughput,
+    Report, backends, compile, consent_filter, data_path, egress, import, instantiate, mcp_http, overhead, throughput,
 };
 
 type Bench = fn(&mut Report) -> anyhow::Result<()>;
@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<()> {
         return mcp_http::serve_load(spec);
     }
     let only: Option<Vec<String>> = arg("--only").map(|list| list.split(',').map(str::to_uppercase).collect());
-    let benches: [(&str, Bench); 12] = [
+    let benches: [(&str, Bench); 13] = [
         ("B1", instantiate::instantiate),
         ("B2", instantiate::invoke),
         ("B3", instantiate::host_call),
@@ -37,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         ("B9", import::import_throughput),
         ("B10", egress::egress_check),
         ("B11", mcp_http::mcp_http),
+        ("B12", backends::backends),
     ];
     let mut report = Report::default();
     println!("{:<4} {:<64} {:>12} {:<10} note", "id", "measurement", "value", "unit");

@@ -2,6 +2,7 @@
 //! measures one concern, side by side with its baseline; `measure` holds
 //! the timing helpers and the results table.
 
+pub mod backends;
 pub mod bare;
 pub mod compile;
 pub mod consent_filter;

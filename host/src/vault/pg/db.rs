@@ -3,6 +3,8 @@
 //! call waited for in place (the connection's task runs on the backend's
 //! runtime), errors saying which statement failed.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use anyhow::{Context, Result};
 use deadpool_postgres::{Object, Transaction};
 use tokio_postgres::Row;
@@ -16,6 +18,21 @@ pub(crate) enum Db<'a> {
     Tx(&'a Transaction<'a>),
 }
 
+/// Round trips this process made to PostgreSQL: statements (a cached
+/// prepared statement is one round trip) and transaction control.
+static ROUND_TRIPS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts `n` round trips.
+pub(super) fn counted(n: u64) {
+    ROUND_TRIPS.fetch_add(n, Ordering::Relaxed);
+}
+
+/// Round trips this process made to PostgreSQL so far (the benchmarks'
+/// queries-per-invocation figure).
+pub fn round_trips() -> u64 {
+    ROUND_TRIPS.load(Ordering::Relaxed)
+}
+
 /// Parameters of a statement.
 pub(super) type Params<'p> = [&'p (dyn ToSql + Sync)];
 
@@ -27,6 +44,7 @@ fn first_line(sql: &str) -> &str {
 impl Db<'_> {
     /// Runs a query; every row.
     pub(super) fn query(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        counted(1);
         futures_executor::block_on(async {
             match self {
                 Db::Conn(c) => c.query(&c.prepare_cached(sql).await?, params).await,
@@ -49,6 +67,7 @@ impl Db<'_> {
 
     /// Runs a statement; how many rows it changed.
     pub(super) fn exec(&self, sql: &str, params: &Params<'_>) -> Result<u64> {
+        counted(1);
         futures_executor::block_on(async {
             match self {
                 Db::Conn(c) => c.execute(&c.prepare_cached(sql).await?, params).await,
@@ -60,6 +79,7 @@ impl Db<'_> {
 
     /// Runs several statements without parameters (migrations).
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
+        counted(1);
         futures_executor::block_on(async {
             match self {
                 Db::Conn(c) => c.batch_execute(sql).await,

@@ -39,6 +39,7 @@ use super::DerivedKeys;
 use super::backend::Backend;
 use super::store::Store;
 pub(crate) use db::Db;
+pub use db::round_trips;
 use store::PgStore;
 pub use versions::MAX_AGE as CONSENT_STALENESS_BOUND;
 use versions::VersionCache;
@@ -204,6 +205,7 @@ impl Backend for PgBackend {
     ) -> Result<Option<(i64, String)>> {
         let mut client = self.client()?;
         let tx = futures_executor::block_on(client.transaction()).context("starting a vault transaction")?;
+        db::counted(2); // BEGIN, and COMMIT or ROLLBACK
         let (touched, appended) = {
             let store = PgStore::new(Db::Tx(&tx), keys, &self.versions);
             f(&store)?;
