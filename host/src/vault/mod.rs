@@ -13,6 +13,7 @@ pub(crate) mod chunk;
 mod chunks;
 mod chunks_sql;
 mod consents;
+mod database;
 mod group_commit;
 mod home;
 mod keys;
@@ -50,8 +51,10 @@ use r2d2_sqlite::SqliteConnectionManager;
 pub use crate::consent::{Capability, CapabilityScope};
 pub use audit::{AuditEntry, AuditEvent, AuditKind, VerifyReport};
 pub use capabilities::CapabilityGrant;
+pub use database::{DATABASE_ENV, Database};
 pub use keys::{MASTER_KEY_ENV, SecretKey, write_private_file};
 pub use migrate_v2::MigrationReport;
+pub use pg::{CONSENT_STALENESS_BOUND, DATABASE_CA_ENV, round_trips as database_round_trips};
 pub use plugins::PluginRecord;
 pub use rowmac::IntegrityError;
 pub use sample_read::Cursor;
@@ -60,61 +63,6 @@ pub use storage::{SealedEntry, Usage};
 pub use store::Store;
 pub use trust::Reviewer;
 pub use users::{EraseReport, ErasedRows, UserRecord, UserRow};
-
-/// The environment variable naming the database (`postgres://...`); unset
-/// or empty, the vault is SQLite in the home directory.
-pub const DATABASE_ENV: &str = "HEALTHPLUG_DATABASE_URL";
-
-pub use pg::{CONSENT_STALENESS_BOUND, DATABASE_CA_ENV, round_trips as database_round_trips};
-
-/// Where a vault's database is.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Database {
-    /// SQLite, `vault.db` in the home directory (the default).
-    Embedded,
-    /// A PostgreSQL database several hosts share (the URL, which may hold
-    /// a password: never printed).
-    Postgres(String),
-}
-
-impl std::fmt::Debug for Database {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Database::Embedded => f.write_str("Embedded"),
-            Database::Postgres(url) => match pg::Target::parse(url) {
-                Ok(t) => write!(f, "Postgres({})", t.shown()),
-                Err(_) => f.write_str("Postgres(<unparsable URL>)"),
-            },
-        }
-    }
-}
-
-impl Database {
-    /// The database `url` names: `postgres://` or `postgresql://` for
-    /// PostgreSQL, empty for the embedded default; anything else is refused
-    /// with the reason.
-    pub fn parse(url: &str) -> Result<Database> {
-        let url = url.trim();
-        if url.is_empty() {
-            return Ok(Database::Embedded);
-        }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            pg::Target::parse(url)?;
-            return Ok(Database::Postgres(url.to_string()));
-        }
-        anyhow::bail!(
-            "the database URL must start with postgres:// or postgresql:// (or be empty for the embedded SQLite vault)"
-        )
-    }
-
-    /// The database `HEALTHPLUG_DATABASE_URL` names, or the embedded one.
-    pub fn from_env() -> Result<Database> {
-        match std::env::var(DATABASE_ENV) {
-            Ok(url) => Database::parse(&url).with_context(|| format!("{DATABASE_ENV} is not usable")),
-            Err(_) => Ok(Database::Embedded),
-        }
-    }
-}
 
 /// How long a connection waits for another one's lock.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
@@ -147,6 +95,27 @@ pub(crate) struct DerivedKeys {
     pub web: SecretKey,
     /// Derives the CSRF token of a web session (`web.rs`).
     pub csrf: SecretKey,
+}
+
+impl DerivedKeys {
+    /// Every purpose's key from the master key, and the check value that
+    /// tells whether a database belongs to this master key.
+    pub(crate) fn from_master(master: &SecretKey) -> (DerivedKeys, String) {
+        let keys = DerivedKeys {
+            user_ref: master.derive("healthplug user ref v1"),
+            wrap: master.derive("healthplug user key wrap v1"),
+            handle: master.derive("healthplug user handle v1"),
+            audit: master.derive("healthplug audit head v1"),
+            cache: master.derive("healthplug component cache v1"),
+            row: master.derive("healthplug row mac v1"),
+            anchor: master.derive("healthplug audit anchor v1"),
+            token: master.derive("healthplug access token v1"),
+            web: master.derive("healthplug web secret v1"),
+            csrf: master.derive("healthplug web csrf v1"),
+        };
+        let check = hex::encode(master.derive("healthplug key check v1").mac(b"healthplug vault"));
+        (keys, check)
+    }
 }
 
 struct VaultInner {
@@ -187,19 +156,7 @@ impl Vault {
     pub fn open_on(home: &Path, database: &Database) -> Result<Vault> {
         self::home::prepare(home)?;
         let master = keys::load_master_key(&home.join("master.key"))?;
-        let keys = DerivedKeys {
-            user_ref: master.derive("healthplug user ref v1"),
-            wrap: master.derive("healthplug user key wrap v1"),
-            handle: master.derive("healthplug user handle v1"),
-            audit: master.derive("healthplug audit head v1"),
-            cache: master.derive("healthplug component cache v1"),
-            row: master.derive("healthplug row mac v1"),
-            anchor: master.derive("healthplug audit anchor v1"),
-            token: master.derive("healthplug access token v1"),
-            web: master.derive("healthplug web secret v1"),
-            csrf: master.derive("healthplug web csrf v1"),
-        };
-        let check = hex::encode(master.derive("healthplug key check v1").mac(b"healthplug vault"));
+        let (keys, check) = DerivedKeys::from_master(&master);
         drop(master);
 
         let (backend, sqlite): (Arc<dyn backend::Backend>, _) = match database {

@@ -27,8 +27,11 @@ mod schema;
 mod store;
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod tls_tests;
 mod versions;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,16 +111,24 @@ impl Target {
     }
 }
 
-/// The TLS connector: rustls, verifying the server certificate.
-fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+/// The CA file `HEALTHPLUG_DATABASE_CA` names, if any.
+fn ca_from_env() -> Option<PathBuf> {
+    std::env::var_os(DATABASE_CA_ENV)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The TLS connector: rustls, verifying the server certificate against
+/// the web PKI roots and the certificates in `ca`.
+fn tls_connector(ca: Option<&Path>) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.into(),
     };
-    if let Some(path) = std::env::var_os(DATABASE_CA_ENV).filter(|p| !p.is_empty()) {
+    if let Some(path) = ca {
         use rustls::pki_types::CertificateDer;
         use rustls::pki_types::pem::PemObject;
-        let shown = std::path::Path::new(&path).display().to_string();
-        let certs = CertificateDer::pem_file_iter(&path)
+        let shown = path.display().to_string();
+        let certs = CertificateDer::pem_file_iter(path)
             .with_context(|| format!("reading the database CA file {shown} ({DATABASE_CA_ENV})"))?;
         for cert in certs {
             let cert = cert.with_context(|| format!("the database CA file {shown} holds a malformed certificate"))?;
@@ -137,6 +148,11 @@ impl PgBackend {
     /// belongs to this master key (`check`), and starts listening for
     /// consent changes made by other hosts.
     pub(crate) fn open(url: &str, keys: &DerivedKeys, check: &str) -> Result<PgBackend> {
+        PgBackend::open_with_ca(url, keys, check, ca_from_env().as_deref())
+    }
+
+    /// As [`PgBackend::open`], trusting the certificates in `ca` too.
+    pub(crate) fn open_with_ca(url: &str, keys: &DerivedKeys, check: &str, ca: Option<&Path>) -> Result<PgBackend> {
         let target = Target::parse(url)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -148,7 +164,7 @@ impl PgBackend {
             recycling_method: RecyclingMethod::Fast,
         };
         let manager = if target.tls {
-            Manager::from_config(target.config.clone(), tls_connector()?, manager_config)
+            Manager::from_config(target.config.clone(), tls_connector(ca)?, manager_config)
         } else {
             Manager::from_config(target.config.clone(), tokio_postgres::NoTls, manager_config)
         };
@@ -163,16 +179,24 @@ impl PgBackend {
         let versions = VersionCache::start(
             rt.handle(),
             &target,
-            if target.tls { Some(tls_connector()?) } else { None },
+            if target.tls { Some(tls_connector(ca)?) } else { None },
         );
         let backend = PgBackend {
             pool,
             versions,
             rt: OwnRuntime(Some(rt)),
         };
-        let client = backend
-            .client()
-            .with_context(|| format!("connecting to the vault database {}", target.shown()))?;
+        let client = backend.client().with_context(|| {
+            let tls = if target.tls {
+                format!(
+                    " over TLS (its certificate must verify against the web PKI roots or {DATABASE_CA_ENV}; \
+                     sslmode=disable only on a trusted network)"
+                )
+            } else {
+                String::new()
+            };
+            format!("connecting to the vault database {}{tls}", target.shown())
+        })?;
         schema::migrate(&Db::Conn(Box::new(client)), keys, check)?;
         Ok(backend)
     }
@@ -185,7 +209,7 @@ impl PgBackend {
         let pool = self.pool.clone();
         let got = futures_executor::block_on(rt.spawn(async move { pool.get().await }))
             .context("the database runtime stopped")?;
-        got.map_err(|e| anyhow::anyhow!("no connection to the vault database: {e}"))
+        got.map_err(|e| anyhow::Error::new(e).context("no connection to the vault database"))
     }
 }
 

@@ -82,3 +82,18 @@ pub(crate) fn drop_schemas() -> Result<()> {
     }
     Ok(())
 }
+
+/// The value of a server setting (`SHOW name`).
+pub(crate) fn show(base: &str, name: &str) -> Result<String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+            .await
+            .context("connecting to the test database")?;
+        let driver = tokio::spawn(connection);
+        let value: String = client.query_one(&format!("SHOW {name}"), &[]).await?.get(0);
+        drop(client);
+        let _ = driver.await;
+        Ok(value)
+    })
+}
