@@ -58,7 +58,7 @@ enum Anchored {
 }
 
 /// Reads and checks the anchor file.
-fn read(path: &Path, key: &SecretKey) -> Anchored {
+fn read(path: &Path, key: &SecretKey, ordered: bool) -> Anchored {
     if std::fs::symlink_metadata(path).is_err() {
         return Anchored::Missing;
     }
@@ -87,7 +87,7 @@ fn read(path: &Path, key: &SecretKey) -> Anchored {
         }
         // Equal is fine: a write anchored but never committed (a failed
         // commit, a crash) is anchored again by the next write.
-        if heads.last().is_some_and(|(last, _)| *last > seq) {
+        if ordered && heads.last().is_some_and(|(last, _)| *last > seq) {
             return Anchored::Bad(format!(
                 "line {n} of {FILE} (head #{seq}) goes back from the line before it: an older line was copied to the end"
             ));
@@ -103,7 +103,7 @@ fn read(path: &Path, key: &SecretKey) -> Anchored {
 /// Checks the log's head (`last_seq`, `last_hash`; 0 when empty) against
 /// the anchor. Returns the first bad entry and what is wrong, if anything.
 pub(crate) fn check(path: &Path, key: &SecretKey, last_seq: i64, last_hash: &str) -> Result<Option<(i64, String)>> {
-    let heads = match read(path, key) {
+    let heads = match read(path, key, true) {
         Anchored::Missing if last_seq == 0 => return Ok(None),
         Anchored::Missing => {
             return Ok(Some((
@@ -154,42 +154,94 @@ pub(crate) fn check(path: &Path, key: &SecretKey, last_seq: i64, last_hash: &str
 
 /// Checks this host's anchor against a log several hosts append to
 /// (PostgreSQL): there the file records only the heads this host
-/// committed, each appended right after its commit, so its last line must
-/// name an entry the log holds with that very hash (`hash_at`), not beyond
-/// the log's end (`last_seq`). The last line is enough: a verified chain
+/// committed, each appended right after its commit. Two of this host's
+/// transactions can commit in one order and append in the other, so
+/// lines need not be in order; what must hold is that the highest head
+/// anchored is in the chain with that very hash (`hash_at`), not beyond
+/// the log's end (`last_seq`). The highest is enough: a verified chain
 /// whose entry #n has the anchored hash holds every entry before it as it
-/// was committed. A host that never wrote has no file. Returns the first
-/// bad entry and the problem, as [`check`].
+/// was committed, and an older line copied to the end cannot lower it. A
+/// host that never wrote has no file. Returns the first bad entry and the
+/// problem, as [`check`].
 pub(crate) fn check_shared(
     path: &Path,
     key: &SecretKey,
     last_seq: i64,
     hash_at: &mut dyn FnMut(i64) -> Result<Option<String>>,
 ) -> Result<Option<(i64, String)>> {
-    let heads = match read(path, key) {
+    let heads = match read(path, key, false) {
         Anchored::Missing => return Ok(None),
         Anchored::Bad(problem) => return Ok(Some((last_seq.max(1), problem))),
         Anchored::Heads(heads) => heads,
     };
-    if let Some((seq, hash)) = heads.last() {
-        if *seq > last_seq {
+    let Some(highest) = heads.iter().map(|(seq, _)| *seq).max() else {
+        return Ok(None);
+    };
+    if highest > last_seq {
+        return Ok(Some((
+            last_seq + 1,
+            format!(
+                "the log was rolled back: this host's {WHAT} records entry #{highest}, committed, \
+                 but the log ends at #{last_seq}"
+            ),
+        )));
+    }
+    let stored = hash_at(highest)?;
+    for (_, hash) in heads.iter().filter(|(seq, _)| *seq == highest) {
+        if stored.as_deref() != Some(hash.as_str()) {
             return Ok(Some((
-                last_seq + 1,
-                format!(
-                    "the log was rolled back: this host's {WHAT} records entry #{seq}, committed, \
-                     but the log ends at #{last_seq}"
-                ),
+                highest,
+                format!("entry #{highest} is not the one this host committed and anchored: entries were rewritten"),
             )));
-        }
-        match hash_at(*seq)? {
-            Some(stored) if stored == *hash => {}
-            _ => {
-                return Ok(Some((
-                    *seq,
-                    format!("entry #{seq} is not the one this host committed and anchored: entries were rewritten"),
-                )));
-            }
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchored(lines: &[(i64, &str)]) -> (tempfile::TempDir, std::path::PathBuf, SecretKey) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let key = SecretKey::generate().unwrap();
+        for (seq, hash) in lines {
+            append(&path, &key, *seq, hash).unwrap();
+        }
+        (dir, path, key)
+    }
+
+    fn chain(seq: i64) -> Result<Option<String>> {
+        Ok((1..=5).contains(&seq).then(|| format!("h{seq}")))
+    }
+
+    #[test]
+    fn a_shared_anchor_may_be_out_of_order_but_its_highest_head_must_be_in_the_chain() {
+        // Two transactions of this host committed #4 then #5 and appended
+        // #5 then #4: fine.
+        let (_d, path, key) = anchored(&[(2, "h2"), (5, "h5"), (4, "h4")]);
+        assert_eq!(check_shared(&path, &key, 5, &mut chain).unwrap(), None);
+        // The log was rolled back to #3 behind the host's back.
+        let problem = check_shared(&path, &key, 3, &mut chain).unwrap().unwrap().1;
+        assert!(problem.contains("rolled back"), "{problem}");
+        // The entry the host committed as #5 was replaced.
+        let (_d, path, key) = anchored(&[(5, "other")]);
+        let problem = check_shared(&path, &key, 5, &mut chain).unwrap().unwrap().1;
+        assert!(problem.contains("rewritten"), "{problem}");
+        // A host that never wrote has nothing to check.
+        let (_d, path, key) = anchored(&[]);
+        std::fs::remove_file(&path).ok();
+        assert_eq!(check_shared(&path, &key, 5, &mut chain).unwrap(), None);
+    }
+
+    #[test]
+    fn an_older_line_copied_to_the_end_does_not_hide_a_rollback() {
+        let (_d, path, key) = anchored(&[(2, "h2"), (9, "h9"), (2, "h2")]);
+        let problem = check_shared(&path, &key, 5, &mut chain).unwrap().unwrap().1;
+        assert!(problem.contains("rolled back"), "{problem}");
+        // The single-host check refuses the reordering outright.
+        let problem = check(&path, &key, 2, "h2").unwrap().unwrap().1;
+        assert!(problem.contains("goes back"), "{problem}");
+    }
 }

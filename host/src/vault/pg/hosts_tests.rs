@@ -105,14 +105,19 @@ fn concurrent_appends_from_three_hosts_form_one_verifiable_chain() -> Result<()>
     let Some((_schema, _homes, v)) = hosts(3)? else {
         return Ok(());
     };
+    // Two writers per host: a host's own transactions commit in one order
+    // and may anchor in the other.
     std::thread::scope(|s| {
         for (i, vault) in v.iter().enumerate() {
-            s.spawn(move || -> Result<()> {
-                for n in 0..40 {
-                    vault.audit(&AuditEvent::new(AuditKind::Access).detail(format!("host {i} #{n}")))?;
-                }
-                Ok(())
-            });
+            for t in 0..2 {
+                s.spawn(move || -> Result<()> {
+                    for n in 0..20 {
+                        let event = AuditEvent::new(AuditKind::Access).detail(format!("host {i}/{t} #{n}"));
+                        vault.write(|tx| tx.audit_append(&event))?;
+                    }
+                    Ok(())
+                });
+            }
         }
     });
     for vault in &v {
