@@ -8,6 +8,7 @@ mod crash;
 mod egress;
 mod foundation;
 mod fuzz_corpus;
+mod hints;
 mod hostile;
 mod install;
 mod integrity;

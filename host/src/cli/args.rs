@@ -195,8 +195,13 @@ pub struct GrantArgs {
     /// The plugin id.
     pub plugin: String,
     /// Types to grant (comma-separated).
-    #[arg(long, value_name = "TYPES")]
+    #[arg(long, value_name = "TYPES", conflicts_with = "all")]
     pub types: Option<String>,
+    /// Grant exactly what the manifest asks: every type it reads or writes,
+    /// each printed with its purpose first (storage and network still need
+    /// --storage / --network).
+    #[arg(long)]
+    pub all: bool,
     /// Fields to grant (comma-separated: value,unit,time,source-name,device,metadata,notes or all).
     #[arg(long, value_name = "FIELDS")]
     pub fields: Option<String>,

@@ -34,6 +34,21 @@ pub(super) fn types_arg(list: &str) -> Result<Vec<DataType>, CliError> {
 }
 
 fn grant_request(a: &GrantArgs) -> Result<GrantRequest, CliError> {
+    let types = match &a.types {
+        Some(t) => types_arg(t)?,
+        None if a.storage || a.network.is_some() => Vec::new(),
+        None => {
+            return Err(usage(
+                "nothing to grant",
+                "name types with --types (or --all, --storage, --network)",
+            ));
+        }
+    };
+    request_for(a, types, a.write)
+}
+
+/// The request `a` describes, for `types` (writing them if `write`).
+fn request_for(a: &GrantArgs, types: Vec<DataType>, write: bool) -> Result<GrantRequest, CliError> {
     let fields = match &a.fields {
         Some(f) => Some(Fields::parse_list(f).map_err(|e| usage(e.to_string(), "for example --fields value,time"))?),
         None => None,
@@ -48,16 +63,6 @@ fn grant_request(a: &GrantArgs) -> Result<GrantRequest, CliError> {
     if a.days == Some(0) {
         return Err(usage("--days must be at least 1", "for example --days 30"));
     }
-    let types = match &a.types {
-        Some(t) => types_arg(t)?,
-        None if a.storage || a.network.is_some() => Vec::new(),
-        None => {
-            return Err(usage(
-                "nothing to grant",
-                "name types with --types (and/or --storage, --network)",
-            ));
-        }
-    };
     let network = a.network.as_ref().map(|list| {
         list.split(',')
             .map(str::trim)
@@ -77,7 +82,7 @@ fn grant_request(a: &GrantArgs) -> Result<GrantRequest, CliError> {
         days: a.days,
         since_ms: a.since.as_deref().map(|s| parse_date(s, "--since")).transpose()?,
         granularity,
-        write: a.write,
+        write,
         until_ms: a.until.as_deref().map(|s| parse_date(s, "--until")).transpose()?,
     })
 }
@@ -121,10 +126,45 @@ fn grant_line(g: &UserGrant, plugin: &str, user: &str) -> String {
     )
 }
 
-/// `consent grant`.
-fn grant(host: &Host, a: &GrantArgs, json: bool) -> CliResult {
-    let req = grant_request(a)?;
-    let rows = host.grant(&a.user, &a.plugin, &req)?;
+/// `consent grant --all`: exactly the types the manifest asks for, read
+/// and written as it asks (two grants: the types it writes, then those it
+/// only reads), each printed with its purpose before anything is granted.
+fn grant_all(host: &Host, a: &GrantArgs, json: bool) -> CliResult {
+    let requests = host.loaded(&a.plugin)?.manifest.type_requests();
+    if requests.is_empty() {
+        return Err(usage(
+            format!("`{}` asks for no data type", a.plugin),
+            "grant its storage or network with --storage / --network",
+        ));
+    }
+    if !json {
+        for r in &requests {
+            let how = match (r.read, r.write) {
+                (true, true) => "read and write",
+                (false, true) => "write",
+                _ => "read",
+            };
+            println!("{} asks to {how} {}: {}", a.plugin, r.data_type, r.purpose);
+        }
+    }
+    let mut rows = Vec::new();
+    for write in [true, false] {
+        let types: Vec<DataType> = requests
+            .iter()
+            .filter(|r| r.write == write && (write || r.read))
+            .map(|r| r.data_type)
+            .collect();
+        if !types.is_empty() {
+            rows.extend(host.grant(&a.user, &a.plugin, &request_for(a, types, write)?)?);
+        }
+    }
+    if a.storage || a.network.is_some() {
+        rows.extend(host.grant(&a.user, &a.plugin, &request_for(a, Vec::new(), false)?)?);
+    }
+    print_grants(rows, a, json)
+}
+
+fn print_grants(rows: Vec<UserGrant>, a: &GrantArgs, json: bool) -> CliResult {
     if json {
         return Ok(print_json(&rows)?);
     }
@@ -132,6 +172,22 @@ fn grant(host: &Host, a: &GrantArgs, json: bool) -> CliResult {
         println!("{}", grant_line(&g, &a.plugin, &a.user));
     }
     Ok(())
+}
+
+/// `consent grant`.
+fn grant(host: &Host, a: &GrantArgs, json: bool) -> CliResult {
+    if a.all {
+        if a.write {
+            return Err(usage(
+                "--all already grants writing what the manifest asks to write",
+                "drop --write",
+            ));
+        }
+        return grant_all(host, a, json);
+    }
+    let req = grant_request(a)?;
+    let rows = host.grant(&a.user, &a.plugin, &req)?;
+    print_grants(rows, a, json)
 }
 
 /// `consent revoke`: everything, some types, storage or the network

@@ -2,6 +2,7 @@
 
 use super::args::UserCommand;
 use super::consent::types_arg;
+use super::hints::refusal_fixes;
 use super::output::{Table, indent, pretty, print_json, short_time};
 use super::{CliError, CliResult};
 use crate::capabilities::AccessOutcome;
@@ -63,14 +64,25 @@ pub(super) fn invoke(host: &Host, user: &str, plugin: &str, tool: &str, args: Op
         outcome.host_calls
     );
     print_accesses(&outcome);
+    let fixes = refusal_fixes(user, plugin, &outcome.accesses);
     match &outcome.result {
-        Ok(text) => println!("{}", pretty(text)),
+        Ok(text) => {
+            for f in &fixes {
+                println!("  fix: {f}");
+            }
+            println!("{}", pretty(text));
+        }
         Err(f) => {
+            // A refused access names its fix; otherwise the tool itself
+            // (its name, its arguments) is what to check.
+            let hint = if fixes.is_empty() {
+                format!("`healthplug plugin info {plugin}` lists its tools and their arguments")
+            } else {
+                fixes.join("\n")
+            };
             return Err(CliError::Usage(
                 format!("tool `{tool}` failed ({}): {}", f.kind, f.message),
-                Some(format!(
-                    "`healthplug plugin info {plugin}` lists its tools and their arguments"
-                )),
+                Some(hint),
             ));
         }
     }

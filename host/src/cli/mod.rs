@@ -10,6 +10,7 @@ mod args;
 mod consent;
 mod data;
 mod demo;
+mod hints;
 mod plugin;
 mod review;
 mod serve;

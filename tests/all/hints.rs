@@ -1,0 +1,82 @@
+//! The CLI names the fix (issue 17): a refused access says which manifest
+//! table to add the type to, or which `consent grant` a user would run,
+//! instead of sending the developer to `plugin info`; `consent grant
+//! --all` grants exactly what the manifest asks, purposes printed first.
+
+use std::path::Path;
+
+use healthplug_host::cli::{Captured, run_captured};
+use healthplug_tests::fixture_dir;
+
+fn cli(home: &Path, args: &[&str]) -> Captured {
+    let mut all = vec!["healthplug", "--home", home.to_str().unwrap_or_default()];
+    all.extend_from_slice(args);
+    run_captured(all)
+}
+
+fn both(out: &Captured) -> String {
+    format!("{}\n{}", out.stdout, out.stderr)
+}
+
+#[test]
+fn grant_all_grants_exactly_the_manifest_and_says_why_first() {
+    let home = tempfile::tempdir().unwrap();
+    let probe = fixture_dir("probe");
+    assert!(cli(home.path(), &["plugin", "add", probe.to_str().unwrap(), "--dev"]).success);
+    let out = cli(home.path(), &["consent", "grant", "ann", "probe", "--all"]);
+    assert!(out.success, "{}", both(&out));
+    let asks = out
+        .stdout
+        .find("probe asks to read and write steps")
+        .expect("purposes first");
+    let granted = out.stdout.find("granted").expect("then the grants");
+    assert!(asks < granted, "{}", out.stdout);
+    // 9 types read (3 of them written too) and blood-glucose written only.
+    assert_eq!(out.stdout.matches("granted ").count(), 10, "{}", out.stdout);
+    assert!(out.stdout.contains("granted write of blood-glucose"), "{}", out.stdout);
+    assert!(out.stdout.contains("granted read of heart-rate"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("read+write of heart-rate"),
+        "a read-only type became writable"
+    );
+    // --all with --types or --write is refused, naming why.
+    assert!(
+        !cli(
+            home.path(),
+            &["consent", "grant", "ann", "probe", "--all", "--types", "steps"]
+        )
+        .success
+    );
+    let write = cli(home.path(), &["consent", "grant", "ann", "probe", "--all", "--write"]);
+    assert!(
+        !write.success && write.stderr.contains("drop --write"),
+        "{}",
+        write.stderr
+    );
+}
+
+#[test]
+fn a_refused_read_names_the_manifest_table_or_the_grant_not_plugin_info() {
+    let home = tempfile::tempdir().unwrap();
+    let probe = fixture_dir("probe");
+    assert!(cli(home.path(), &["plugin", "add", probe.to_str().unwrap(), "--dev"]).success);
+    assert!(cli(home.path(), &["consent", "grant", "ann", "probe", "--types", "steps"]).success);
+    // A type the manifest does not declare.
+    let out = cli(
+        home.path(),
+        &["invoke", "ann", "probe", "read", r#"{"types":["resting-heart-rate"]}"#],
+    );
+    let text = both(&out);
+    assert!(text.contains("[[read]]") && text.contains("healthplug.toml"), "{text}");
+    assert!(!text.contains("plugin info"), "{text}");
+    // A declared type the user has not granted.
+    let out = cli(
+        home.path(),
+        &["invoke", "ann", "probe", "read", r#"{"types":["heart-rate"]}"#],
+    );
+    let text = both(&out);
+    assert!(
+        text.contains("healthplug consent grant ann probe --types heart-rate"),
+        "{text}"
+    );
+}
