@@ -276,13 +276,9 @@ fn verify_table(conn: &Connection, keys: &DerivedKeys) -> Result<VerifyReport> {
     let mut stmt = conn.prepare("SELECT seq, entry, prev_hash, hash FROM audit ORDER BY seq")?;
     let mut rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     let chain = check_chain(&mut rows.by_ref().map(|r| r.map_err(anyhow::Error::from)))?;
-    let (checked, last_seq, prev_hash) = match chain {
-        Chain::Broken(report) => return Ok(report),
-        Chain::Whole {
-            entries,
-            last_seq,
-            last_hash,
-        } => (entries, last_seq, last_hash),
+    let (checked, last_seq, prev_hash) = match chain.whole() {
+        Ok(whole) => whole,
+        Err(report) => return Ok(report),
     };
     let head: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| r.get(0))
@@ -311,6 +307,21 @@ pub(crate) enum Chain {
         /// The last hash (the genesis hash when empty).
         last_hash: String,
     },
+}
+
+impl Chain {
+    /// (entries, last seq, last hash) of a whole chain, or the report of
+    /// its first break.
+    pub(crate) fn whole(self) -> std::result::Result<(i64, i64, String), VerifyReport> {
+        match self {
+            Chain::Broken(report) => Err(report),
+            Chain::Whole {
+                entries,
+                last_seq,
+                last_hash,
+            } => Ok((entries, last_seq, last_hash)),
+        }
+    }
 }
 
 /// Walks the chain in seq order (any backend's rows): every entry present,

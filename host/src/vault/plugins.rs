@@ -112,6 +112,11 @@ pub(crate) fn manifest_by_sha(conn: &Connection, sha256: &str) -> Result<Option<
             |r| r.get(0),
         )
         .optional()?;
+    checked_manifest(sha256, text)
+}
+
+/// `text`, stored under `sha256`, if it still hashes to it (any backend).
+pub(super) fn checked_manifest(sha256: &str, text: Option<String>) -> Result<Option<String>> {
     if let Some(text) = &text
         && hex::encode(Sha256::digest(text.as_bytes())) != sha256
     {

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use super::Db;
 use crate::vault::DerivedKeys;
 use crate::vault::anchor;
-use crate::vault::audit::{self, AuditEntry, AuditEvent, Chain, ChainRow, VerifyReport};
+use crate::vault::audit::{self, AuditEntry, AuditEvent, ChainRow, VerifyReport};
 
 /// The advisory lock key serialising appends (an arbitrary constant).
 pub(super) const CHAIN_LOCK: i64 = 0x6865_616c_7468_0002;
@@ -103,14 +103,9 @@ fn rows<'a>(db: &'a Db<'a>) -> impl Iterator<Item = Result<ChainRow>> + 'a {
 /// Walks the chain, checks the authenticated head, then this host's
 /// anchor against the chain.
 pub(super) fn verify(db: &Db<'_>, keys: &DerivedKeys, anchor_path: &Path) -> Result<VerifyReport> {
-    let chain = audit::check_chain(&mut rows(db))?;
-    let (entries, last_seq, last_hash) = match chain {
-        Chain::Broken(report) => return Ok(report),
-        Chain::Whole {
-            entries,
-            last_seq,
-            last_hash,
-        } => (entries, last_seq, last_hash),
+    let (entries, last_seq, last_hash) = match audit::check_chain(&mut rows(db))?.whole() {
+        Ok(whole) => whole,
+        Err(report) => return Ok(report),
     };
     let head: Option<String> = db
         .opt("SELECT value FROM meta WHERE key = 'audit_head'", &[])?

@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 
 use super::Db;
 use crate::vault::DerivedKeys;
-use crate::vault::plugins::PluginRecord;
+use crate::vault::plugins::{self, PluginRecord};
 use crate::vault::rowmac::{self, PLUGINS, REVIEWERS, Val};
 use crate::vault::trust::Reviewer;
 
@@ -105,14 +105,7 @@ pub(super) fn manifest_by_sha(db: &Db<'_>, sha256: &str) -> Result<Option<String
         .opt("SELECT manifest FROM plugin_manifests WHERE sha256 = $1", &[&sha256])?
         .map(|r| r.try_get(0))
         .transpose()?;
-    if let Some(text) = &text
-        && hex::encode(Sha256::digest(text.as_bytes())) != sha256
-    {
-        bail!(
-            "vault row plugin_manifests(sha256 {sha256}) failed its integrity check: it was altered outside healthplug"
-        );
-    }
-    Ok(text)
+    plugins::checked_manifest(sha256, text)
 }
 
 /// One installed plugin.
