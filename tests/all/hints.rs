@@ -80,3 +80,30 @@ fn a_refused_read_names_the_manifest_table_or_the_grant_not_plugin_info() {
         "{text}"
     );
 }
+
+#[test]
+fn a_tool_name_the_wit_does_not_allow_is_refused_at_install_with_its_rename() {
+    // `sleep_summary` is allowed (MCP clients use snake_case); the bidi
+    // override after it is not.
+    let home = tempfile::tempdir().unwrap();
+    let plugin = fixture_dir("hostile/tool-names");
+    let out = cli(home.path(), &["plugin", "add", plugin.to_str().unwrap(), "--dev"]);
+    assert!(
+        !out.success,
+        "a tool name with a bidi override installed: {}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("rename it `sleep_summary`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("sleep_summary\\u{202e}"),
+        "the name is shown made visible: {}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains('\u{202e}'),
+        "a raw bidi override reached the terminal"
+    );
+    // Nothing of it was kept.
+    let list = cli(home.path(), &["plugin", "list"]);
+    assert!(!list.stdout.contains("hostile-tool-names"), "{}", list.stdout);
+}

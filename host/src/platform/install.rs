@@ -24,6 +24,7 @@ use super::succession::{Succession, succession};
 use crate::error::HostError;
 use crate::manifest::Manifest;
 use crate::runtime::CacheOutcome;
+use crate::text::sanitize_line;
 use crate::vault::{AuditEvent, AuditKind, PluginRecord, now_ms};
 use crate::vetting::{Approval, ApprovalError, MAX_COMPONENT_BYTES, read_plugin};
 
@@ -134,13 +135,6 @@ impl Host {
         let previous = self.vault.plugin(&manifest.id)?;
         let succession = succession(previous.as_ref(), signer.as_deref(), sha256).map_err(HostError::NotApproved)?;
         let (pre, outcome, load_ms) = self.prepare(&manifest, sha256, bytes, component_path)?;
-
-        // Everything is valid: now write, component first (content-addressed,
-        // so a failed database write leaves nothing that matters).
-        self.components.write(sha256, bytes)?;
-        // Where every other host on a shared database finds it (nothing
-        // on SQLite, whose components live in this home only).
-        self.vault.store()?.put_component_bytes(sha256, bytes)?;
         let record = PluginRecord {
             id: manifest.id.clone(),
             version: manifest.version.clone(),
@@ -154,7 +148,6 @@ impl Host {
             dev: options.dev,
             approval: if options.dev { None } else { options.approval.clone() },
         };
-        self.commit_install(&record, previous.as_ref(), succession)?;
         let limits = crate::capabilities::resolve_limits(
             &manifest.limits,
             manifest.storage.as_ref(),
@@ -168,6 +161,24 @@ impl Host {
             limits,
             pre,
         });
+        // Its tools, asked once with no user (it sees no data): names the
+        // WIT allows, or the rename. A plugin whose `tools` fails installs
+        // as before: that failure is contained wherever it is called, and
+        // `serve` leaves out at list time any name MCP cannot carry.
+        if let Ok(tools) = self.tools_of(&loaded) {
+            let names: Vec<String> = tools.into_iter().map(|t| t.name).collect();
+            if let Some(problem) = tool_name_problem(&names) {
+                return Err(invalid(component_path, problem));
+            }
+        }
+
+        // Everything is valid: now write, component first (content-addressed,
+        // so a failed database write leaves nothing that matters).
+        self.components.write(sha256, bytes)?;
+        // Where every other host on a shared database finds it (nothing
+        // on SQLite, whose components live in this home only).
+        self.vault.store()?.put_component_bytes(sha256, bytes)?;
+        self.commit_install(&record, previous.as_ref(), succession)?;
         if let Ok(mut map) = self.loaded.lock() {
             map.insert(record.id.clone(), loaded);
         }
@@ -264,5 +275,98 @@ impl Host {
     /// Every installed plugin.
     pub fn plugins(&self) -> Result<Vec<PluginRecord>, HostError> {
         Ok(self.vault.plugins()?)
+    }
+}
+
+/// Why a plugin's tool names cannot be installed, if they cannot: each
+/// must be lowercase letters and digits in words joined by single `-` or
+/// `_`, starting with a letter, at most 64 characters (the WIT's rule:
+/// MCP clients call tools by these names, snake_case included), and
+/// unique. The message names the rename.
+pub(crate) fn tool_name_problem(names: &[String]) -> Option<String> {
+    for (i, name) in names.iter().enumerate() {
+        if !is_tool_name(name) {
+            return Some(format!(
+                "tool `{}` is not a valid tool name (lowercase letters and digits in words joined by single `-` or `_`, \
+                 starting with a letter, at most 64 characters), as the plugin world's WIT requires: rename it `{}`",
+                sanitize_line(name),
+                tool_rename(name)
+            ));
+        }
+        if names[..i].contains(name) {
+            return Some(format!("two tools are named `{name}`: tool names must be unique"));
+        }
+    }
+    None
+}
+
+/// The WIT's rule for a tool name.
+fn is_tool_name(name: &str) -> bool {
+    let separated = |c: char| c == '-' || c == '_';
+    !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with(separated)
+        && !name
+            .as_bytes()
+            .windows(2)
+            .any(|w| separated(w[0] as char) && separated(w[1] as char))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || separated(c))
+}
+
+/// The nearest valid name: lowercase ASCII letters and digits kept, `_`
+/// kept between words, every other run of characters one dash, nothing
+/// at either end, a leading `tool-` if it would not start with a letter.
+fn tool_rename(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with(['-', '_']) {
+            out.push(if c == '_' { '_' } else { '-' });
+        }
+    }
+    let trimmed = |s: &str| s.trim_end_matches(['-', '_']).to_string();
+    let mut out = trimmed(&out);
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out = trimmed(&format!("tool-{out}"));
+    }
+    trimmed(&out.chars().take(64).collect::<String>())
+}
+
+#[cfg(test)]
+mod tool_name_tests {
+    use super::*;
+
+    fn problem(names: &[&str]) -> Option<String> {
+        tool_name_problem(&names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn valid_names_pass_and_others_name_their_rename() {
+        assert_eq!(problem(&["sleep-summary", "sleep_summary", "steps-7d"]), None);
+        for (bad, rename) in [
+            ("SleepSummary", "sleepsummary"),
+            ("sleep summary!", "sleep-summary"),
+            ("7-day", "tool-7-day"),
+            ("sleep--x", "sleep-x"),
+            ("sleep_-x", "sleep_x"),
+            ("-", "tool"),
+            ("", "tool"),
+        ] {
+            let p = problem(&[bad]).unwrap_or_default();
+            assert!(p.contains(&format!("rename it `{rename}`")), "{bad}: {p}");
+            assert!(is_tool_name(&tool_rename(bad)), "{bad} -> {}", tool_rename(bad));
+        }
+        assert!(problem(&["a", "a"]).unwrap_or_default().contains("unique"));
+    }
+
+    #[test]
+    fn a_hostile_name_is_shown_made_visible() {
+        let p = problem(&["x\u{1b}]0;pwned\u{7}\u{202e}"]).unwrap_or_default();
+        assert!(!p.chars().any(|c| c.is_control() || c == '\u{202e}'), "{p:?}");
+        assert!(p.contains("rename it `x-0-pwned`"), "{p}");
     }
 }

@@ -86,15 +86,20 @@ impl Host {
     /// The tools `plugin` offers (called with no user: it sees no data).
     pub fn tools(&self, plugin: &str) -> Result<Vec<ToolInfo>, HostError> {
         let loaded = self.loaded(plugin)?;
+        self.tools_of(&loaded)
+    }
+
+    /// The tools a loaded (or about to be installed) plugin offers.
+    pub(crate) fn tools_of(&self, loaded: &LoadedPlugin) -> Result<Vec<ToolInfo>, HostError> {
         let WorldPre::Plugin(pre) = &loaded.pre else {
             return Ok(Vec::new());
         };
-        let (call, _) = self.call_state(&loaded, None);
+        let (call, _) = self.call_state(loaded, None);
         let outcome = run(self.runtime(), &loaded.limits, call, |store| {
             let instance = pre.instantiate(&mut *store)?;
             instance.call_tools(&mut *store)
         });
-        let specs = outcome.value.map_err(|f| self.plugin_failed(&loaded, f))?;
+        let specs = outcome.value.map_err(|f| self.plugin_failed(loaded, f))?;
         Ok(specs
             .into_iter()
             .map(|t| ToolInfo {

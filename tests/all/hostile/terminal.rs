@@ -71,7 +71,7 @@ fn every_string_a_plugin_returns_is_shown_made_visible() -> anyhow::Result<()> {
     let tool_line = info
         .stdout
         .lines()
-        .find(|l| l.contains("show\\u{1b}"))
+        .find(|l| l.contains("Shows things\\u{1b}"))
         .unwrap_or_default();
     assert_all_visible("plugin info", tool_line);
     assert!(tool_line.contains("Shows things"), "{}", info.stdout);
@@ -80,9 +80,11 @@ fn every_string_a_plugin_returns_is_shown_made_visible() -> anyhow::Result<()> {
     let json = shown(home, &["--json", "plugin", "info", "hostile-terminal"]);
     let v: Value = serde_json::from_str(&json.stdout)?;
     let tool = v["tools"][0]["name"].as_str().unwrap_or_default().to_string();
+    assert_eq!(tool, "show");
+    let description = v["tools"][0]["description"].as_str().unwrap_or_default();
     assert!(
-        tool.starts_with("show\u{1b}[8m") && tool.ends_with("\u{202e}DESREVER"),
-        "{tool:?}"
+        description.starts_with("Shows things\u{1b}[8m") && description.ends_with("\u{202e}DESREVER"),
+        "{description:?}"
     );
     assert!(
         json.stdout.contains("\\u202e") && json.stdout.contains("\\u009b"),
@@ -140,7 +142,9 @@ fn every_string_a_plugin_returns_is_shown_made_visible() -> anyhow::Result<()> {
     let message = v["result"]["error"]["message"].as_str().unwrap_or_default();
     assert!(message.starts_with("tool error\\u{1b}[8mHIDDEN"), "{v}");
 
-    // The audit log names the tool invoked.
+    // The audit log names the tool invoked, whatever name the caller used.
+    let called = shown(home, &["invoke", "alice", "hostile-terminal", "show\u{1b}[8mHIDDEN"]);
+    assert!(called.success, "{}", called.stderr);
     let audit = shown(home, &["audit", "alice"]);
     assert!(audit.success, "{}", audit.stderr);
     assert!(audit.stdout.contains("tool show\\u{1b}[8mHIDDEN"), "{}", audit.stdout);
