@@ -127,6 +127,8 @@ struct VaultInner {
     user_keys: Mutex<HashMap<i64, users::CachedKey>>,
     migrated: Mutex<Option<MigrationReport>>,
     audit_queue: group_commit::AuditQueue,
+    /// One anchor line at a time from this process.
+    anchoring: Mutex<()>,
 }
 
 /// The vault of one healthplug home directory. Cheap to clone.
@@ -175,6 +177,7 @@ impl Vault {
                 user_keys: Mutex::new(HashMap::new()),
                 migrated: Mutex::new(None),
                 audit_queue: group_commit::AuditQueue::default(),
+                anchoring: Mutex::new(()),
             }),
         };
         if let Some(sqlite) = &vault.inner.sqlite {
@@ -250,7 +253,7 @@ impl Vault {
         if let Some((seq, hash)) = appended {
             // A shared log: anchored once committed (a crash before this
             // line leaves the anchor one write behind, never ahead).
-            anchor::append(&self.anchor_path(), &self.keys().anchor, seq, &hash).context("anchoring the audit head")?;
+            self.anchor(seq, &hash)?;
         }
         value.context("a write transaction's body did not run")
     }
@@ -260,9 +263,20 @@ impl Vault {
         if let Some((seq, hash)) = after
             && after != before
         {
-            anchor::append(&self.anchor_path(), &self.keys().anchor, *seq, hash).context("anchoring the audit head")?;
+            self.anchor(*seq, hash)?;
         }
         Ok(())
+    }
+
+    /// Appends the head (`seq`, `hash`) to the anchor file, one line at a
+    /// time from this process.
+    fn anchor(&self, seq: i64, hash: &str) -> Result<()> {
+        let _one = self
+            .inner
+            .anchoring
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        anchor::append(&self.anchor_path(), &self.keys().anchor, seq, hash).context("anchoring the audit head")
     }
 
     /// The audit head anchor file.
