@@ -7,6 +7,7 @@
 
 mod anchor;
 pub mod audit;
+mod audit_chain;
 mod backend;
 mod capabilities;
 pub(crate) mod chunk;

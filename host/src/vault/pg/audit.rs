@@ -18,7 +18,8 @@ use anyhow::{Context, Result};
 use super::Db;
 use crate::vault::DerivedKeys;
 use crate::vault::anchor;
-use crate::vault::audit::{self, AuditEntry, AuditEvent, ChainRow, VerifyReport};
+use crate::vault::audit::{self, AuditEntry, AuditEvent, VerifyReport};
+use crate::vault::audit_chain::{self, ChainRow};
 
 /// The advisory lock key serialising appends (an arbitrary constant).
 pub(super) const CHAIN_LOCK: i64 = 0x6865_616c_7468_0002;
@@ -103,7 +104,7 @@ fn rows<'a>(db: &'a Db<'a>) -> impl Iterator<Item = Result<ChainRow>> + 'a {
 /// Walks the chain, checks the authenticated head, then this host's
 /// anchor against the chain.
 pub(super) fn verify(db: &Db<'_>, keys: &DerivedKeys, anchor_path: &Path) -> Result<VerifyReport> {
-    let (entries, last_seq, last_hash) = match audit::check_chain(&mut rows(db))?.whole() {
+    let (entries, last_seq, last_hash) = match audit_chain::check_chain(&mut rows(db))?.whole() {
         Ok(whole) => whole,
         Err(report) => return Ok(report),
     };
@@ -117,7 +118,7 @@ pub(super) fn verify(db: &Db<'_>, keys: &DerivedKeys, anchor_path: &Path) -> Res
             &[],
         )?
         .try_get(0)?;
-    let report = audit::head_report(keys, head, audited, (entries, last_seq, &last_hash));
+    let report = audit_chain::head_report(keys, head, audited, (entries, last_seq, &last_hash));
     if !report.ok() {
         return Ok(report);
     }

@@ -115,11 +115,14 @@ pub(super) fn token_row(db: &Db<'_>, keys: &DerivedKeys, id: &str) -> Result<Opt
 }
 
 pub(super) fn set_token_revoked(db: &Db<'_>, keys: &DerivedKeys, id: &str, now_ms: i64) -> Result<()> {
-    let Some(stored) = token_row(db, keys, id)? else {
+    let Some(row) = db.opt(
+        &format!("SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE id = $1"),
+        &[&id],
+    )?
+    else {
         return Ok(());
     };
-    let row = db.one("SELECT secret_hash FROM access_tokens WHERE id = $1", &[&id])?;
-    let secret_hash: Vec<u8> = row.try_get(0)?;
+    let (stored, secret_hash) = token_of(&row, 0, keys)?;
     let t = &stored.token;
     let vals = [
         Val::Text(&t.id),

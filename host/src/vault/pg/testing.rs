@@ -18,18 +18,26 @@ pub(crate) fn url() -> Option<String> {
     std::env::var(TEST_DATABASE_ENV).ok().filter(|u| !u.trim().is_empty())
 }
 
-fn run(base: &str, sql: &str) -> Result<()> {
+/// Runs `f` on a plain connection to `base`, on a runtime of its own.
+fn with_client<T>(
+    base: &str,
+    f: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<T, tokio_postgres::Error>,
+) -> Result<T> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
             .await
             .context("connecting to the test database")?;
         let driver = tokio::spawn(connection);
-        client.batch_execute(sql).await?;
+        let value = f(&client).await?;
         drop(client);
         let _ = driver.await;
-        Ok(())
+        Ok(value)
     })
+}
+
+fn run(base: &str, sql: &str) -> Result<()> {
+    with_client(base, async |c| c.batch_execute(sql).await)
 }
 
 /// A fresh, empty schema, dropped when this is.
@@ -85,15 +93,7 @@ pub(crate) fn drop_schemas() -> Result<()> {
 
 /// The value of a server setting (`SHOW name`).
 pub(crate) fn show(base: &str, name: &str) -> Result<String> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    rt.block_on(async {
-        let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
-            .await
-            .context("connecting to the test database")?;
-        let driver = tokio::spawn(connection);
-        let value: String = client.query_one(&format!("SHOW {name}"), &[]).await?.get(0);
-        drop(client);
-        let _ = driver.await;
-        Ok(value)
+    with_client(base, async |c| {
+        Ok(c.query_one(&format!("SHOW {name}"), &[]).await?.get(0))
     })
 }
