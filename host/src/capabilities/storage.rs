@@ -145,6 +145,16 @@ impl StorageView<'_> {
             keys_quota,
         })
     }
+
+    /// Runs `f` (which reads the vault) under the grant, then checks the
+    /// grant again: a revoke that committed between the first check and
+    /// the read (and deleted the data with it) makes the call refused,
+    /// never an answer of "absent" that would tell the plugin of it.
+    fn checked<T>(&mut self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T, wit::Error>) -> Result<T, wit::Error> {
+        let value = f(&mut self.storage_ctx()?)?;
+        self.storage_ctx()?;
+        Ok(value)
+    }
 }
 
 impl Ctx<'_> {
@@ -193,14 +203,15 @@ impl Host for StorageView<'_> {
         self.sandbox.count_host_call()?;
         let mut run = || -> Result<Option<Vec<u8>>, wit::Error> {
             check_key(&key)?;
-            let ctx = self.storage_ctx()?;
-            if let Some(pending) = ctx.state.overlay.get(&key) {
-                return Ok(pending.clone());
-            }
-            let store = ctx.vault.store().map_err(|e| unavailable(&e))?;
-            store
-                .kv_get(ctx.user_id, &ctx.plugin, &ctx.key, &key)
-                .map_err(|e| unavailable(&e))
+            self.checked(|ctx| {
+                if let Some(pending) = ctx.state.overlay.get(&key) {
+                    return Ok(pending.clone());
+                }
+                let store = ctx.vault.store().map_err(|e| unavailable(&e))?;
+                store
+                    .kv_get(ctx.user_id, &ctx.plugin, &ctx.key, &key)
+                    .map_err(|e| unavailable(&e))
+            })
         };
         Ok(run())
     }
@@ -218,11 +229,12 @@ impl Host for StorageView<'_> {
         self.sandbox.count_host_call()?;
         let mut run = || -> Result<bool, wit::Error> {
             check_key(&key)?;
-            let mut ctx = self.storage_ctx()?;
-            if ctx.current_size(&key)?.is_none() {
-                return Ok(false);
-            }
-            ctx.stage(&key, None)
+            self.checked(|ctx| {
+                if ctx.current_size(&key)?.is_none() {
+                    return Ok(false);
+                }
+                ctx.stage(&key, None)
+            })
         };
         Ok(run())
     }
@@ -230,21 +242,22 @@ impl Host for StorageView<'_> {
     fn list_keys(&mut self, prefix: String) -> wasmtime::Result<Result<Vec<String>, wit::Error>> {
         self.sandbox.count_host_call()?;
         let mut run = || -> Result<Vec<String>, wit::Error> {
-            let ctx = self.storage_ctx()?;
-            let store = ctx.vault.store().map_err(|e| unavailable(&e))?;
-            let mut keys: std::collections::BTreeSet<String> = store
-                .kv_keys(ctx.user_id, &ctx.plugin, &ctx.key)
-                .map_err(|e| unavailable(&e))?
-                .into_iter()
-                .collect();
-            for (k, v) in &ctx.state.overlay {
-                if v.is_some() {
-                    keys.insert(k.clone());
-                } else {
-                    keys.remove(k);
+            self.checked(|ctx| {
+                let store = ctx.vault.store().map_err(|e| unavailable(&e))?;
+                let mut keys: std::collections::BTreeSet<String> = store
+                    .kv_keys(ctx.user_id, &ctx.plugin, &ctx.key)
+                    .map_err(|e| unavailable(&e))?
+                    .into_iter()
+                    .collect();
+                for (k, v) in &ctx.state.overlay {
+                    if v.is_some() {
+                        keys.insert(k.clone());
+                    } else {
+                        keys.remove(k);
+                    }
                 }
-            }
-            Ok(keys.into_iter().filter(|k| k.starts_with(&prefix)).collect())
+                Ok(keys.into_iter().filter(|k| k.starts_with(&prefix)).collect())
+            })
         };
         Ok(run())
     }
