@@ -106,7 +106,8 @@ fn apple_health_dogsheep_export() -> anyhow::Result<()> {
         workout
             .coding
             .as_ref()
-            .is_some_and(|c| c.code.starts_with("HKWorkoutActivityType"))
+            .is_some_and(|c| c.system == "https://healthplug.dev/vocab/activity"
+                && healthplug_host::registry::vocab::ACTIVITY.code(&c.code).is_some())
     );
     assert!(
         workout.metadata.as_ref().is_some_and(|m| m["energy_kcal"].is_number()),
@@ -316,7 +317,7 @@ fn gpx_tracks_and_heart_rate() -> anyhow::Result<()> {
     let workouts = home.host.records("ann", &healthplug_tests::types_of("workout"))?;
     let run = workouts
         .iter()
-        .find(|w| w.coding.as_ref().is_some_and(|c| c.code == "run"));
+        .find(|w| w.coding.as_ref().is_some_and(|c| c.code == "running"));
     assert!(run.is_some(), "the NikePlus track is a run");
     Ok(())
 }

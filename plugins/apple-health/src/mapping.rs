@@ -12,9 +12,8 @@ use quick_xml::events::BytesStart;
 
 use crate::{Covered, attributes};
 
-const WORKOUT_SYSTEM: &str = "https://developer.apple.com/documentation/healthkit/hkworkoutactivitytype";
-const SLEEP_SYSTEM: &str = "https://developer.apple.com/documentation/healthkit/hkcategoryvaluesleepanalysis";
-const FLOW_SYSTEM: &str = "https://developer.apple.com/documentation/healthkit/hkcategoryvaluemenstrualflow";
+use healthplug_sdk::registry::vocab::{ACTIVITY, MENSTRUAL_FLOW, SLEEP_STAGE};
+
 const DAY_MS: i64 = 86_400_000;
 
 /// What one element becomes.
@@ -169,28 +168,32 @@ impl State {
         let raw = e.attr("value").unwrap_or("");
         let mut sample = match ty {
             DataType::Sleep => {
-                let stage = raw.trim_start_matches("HKCategoryValueSleepAnalysis");
-                if stage.is_empty() {
-                    return Outcome::Problem(format!("sleep record with value `{raw}`"));
-                }
+                // Coded with healthplug's sleep-stage vocabulary, whatever
+                // HealthKit version wrote the export (`Asleep` is the old
+                // name of `AsleepUnspecified`).
+                let Some(stage) = SLEEP_STAGE.from_healthkit(raw) else {
+                    return Outcome::Problem(format!("sleep record with value `{raw}` (not a known stage)"));
+                };
                 let minutes = (end.millis() - start.millis()) as f64 / 60_000.0;
-                NewSample::coded(ty, start, end, SLEEP_SYSTEM, raw, &words(stage, "")).with_value(minutes, "min")
+                NewSample::coded(ty, start, end, SLEEP_STAGE.system, stage.code, stage.display)
+                    .with_value(minutes, "min")
             }
             DataType::MenstrualFlow => {
-                let level = raw.trim_start_matches("HKCategoryValueMenstrualFlow");
-                let value = match level {
-                    "None" => 0.0,
-                    "Light" => 1.0,
-                    "Medium" => 2.0,
-                    "Heavy" => 3.0,
-                    "Unspecified" => f64::NAN,
-                    _ => return Outcome::Problem(format!("menstrual flow record with value `{raw}`")),
+                let Some(level) = MENSTRUAL_FLOW.from_healthkit(raw) else {
+                    return Outcome::Problem(format!("menstrual flow record with value `{raw}`"));
                 };
-                let mut s = NewSample::coded(ty, start, end, FLOW_SYSTEM, raw, level);
-                if !value.is_nan() {
-                    s = s.with_value(value, "{level}");
+                let value = match level.code {
+                    "none" => Some(0.0),
+                    "light" => Some(1.0),
+                    "medium" => Some(2.0),
+                    "heavy" => Some(3.0),
+                    _ => None,
+                };
+                let s = NewSample::coded(ty, start, end, MENSTRUAL_FLOW.system, level.code, level.display);
+                match value {
+                    Some(v) => s.with_value(v, "{level}"),
+                    None => s,
                 }
-                s
             }
             _ => {
                 let Ok(value) = raw.trim().parse::<f64>() else {
@@ -218,6 +221,9 @@ impl State {
         let mut extra = BTreeMap::new();
         if let Some(v) = e.attr("sourceVersion") {
             extra.insert("sourceVersion".to_string(), Value::String(v.to_string()));
+        }
+        if matches!(ty, DataType::Sleep | DataType::MenstrualFlow) {
+            extra.insert("sourceValue".to_string(), Value::String(raw.to_string()));
         }
         sample.metadata = metadata_json(&e.metadata, extra);
         Outcome::Samples(vec![sample])
@@ -345,15 +351,15 @@ fn workout(e: &Element) -> Outcome {
             extra.insert("energy_kcal".to_string(), Value::from((k * 10.0).round() / 10.0));
         }
     }
-    let mut sample = NewSample::coded(
-        DataType::Workout,
-        start,
-        end,
-        WORKOUT_SYSTEM,
-        activity,
-        &words(activity, "HKWorkoutActivityType"),
-    )
-    .with_value(duration, &unit);
+    // Coded with healthplug's activity vocabulary; an activity it has no
+    // code for is `other`, named as HealthKit names it.
+    extra.insert("sourceActivity".to_string(), Value::String(activity.to_string()));
+    let (code, display) = match ACTIVITY.from_healthkit(activity) {
+        Some(c) if c.code != "other" => (c.code, c.display.to_string()),
+        _ => ("other", words(activity, "HKWorkoutActivityType")),
+    };
+    let mut sample =
+        NewSample::coded(DataType::Workout, start, end, ACTIVITY.system, code, &display).with_value(duration, &unit);
     sample.source_name = e.attr("sourceName").map(str::to_string);
     sample.device = e.attr("device").map(device);
     sample.metadata = metadata_json(&e.metadata, extra);

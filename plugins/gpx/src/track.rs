@@ -3,11 +3,33 @@
 
 use std::collections::BTreeMap;
 
+use healthplug_sdk::registry::vocab::ACTIVITY;
 use healthplug_sdk::serde_json::{self, Value};
 use healthplug_sdk::{DataType, NewSample, Timestamp};
 use quick_xml::events::BytesStart;
 
-const ACTIVITY_SYSTEM: &str = "https://healthplug.dev/vocab/gpx-activity";
+/// The activity code for a GPX `<type>` (free text; Strava, Garmin and
+/// Nike write words like `running`, `run`, `cycling`, `road_biking`):
+/// `other` when it names none of healthplug's activities.
+pub(crate) fn activity(kind: &str) -> &'static str {
+    let k = kind.trim().to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| k.contains(w));
+    if has(&["run", "jog"]) {
+        "running"
+    } else if has(&["hik", "trek"]) {
+        "hiking"
+    } else if has(&["walk"]) {
+        "walking"
+    } else if has(&["cycl", "bik", "ride", "riding"]) {
+        "cycling"
+    } else if has(&["swim"]) {
+        "swimming"
+    } else if has(&["row", "kayak", "canoe", "paddl"]) {
+        "rowing"
+    } else {
+        "other"
+    }
+}
 
 /// A point of a track or a waypoint.
 #[derive(Default)]
@@ -155,7 +177,13 @@ impl Track {
         if let Some(n) = &self.name {
             meta.insert("name".to_string(), Value::String(n.clone()));
         }
-        let mut s = NewSample::coded(DataType::Workout, start, end, ACTIVITY_SYSTEM, &kind, &kind)
+        let code = activity(&kind);
+        let display = match ACTIVITY.code(code) {
+            Some(c) if code != "other" => c.display.to_string(),
+            _ => kind.clone(),
+        };
+        meta.insert("sourceActivity".to_string(), Value::String(kind.clone()));
+        let mut s = NewSample::coded(DataType::Workout, start, end, ACTIVITY.system, code, &display)
             .with_value(minutes, "min")
             .with_source(source);
         s.metadata = serde_json::to_string(&meta).ok();
@@ -166,6 +194,24 @@ impl Track {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gpx_types_map_to_activity_codes() {
+        for (kind, code) in [
+            ("running", "running"),
+            ("run", "running"),
+            ("9", "other"),
+            ("road_biking", "cycling"),
+            ("Cycling", "cycling"),
+            ("hiking", "hiking"),
+            ("walking", "walking"),
+            ("open water swimming", "swimming"),
+            ("unknown", "other"),
+        ] {
+            assert_eq!(activity(kind), code, "{kind}");
+            assert!(ACTIVITY.code(code).is_some());
+        }
+    }
 
     /// A point at (`lat`, `lon`, `ele`) and `time` (ms), with no problem.
     fn at(lat: f64, lon: f64, ele: Option<f64>, time: i64) -> Point {

@@ -4,15 +4,19 @@
 //! host and the SDK (so connectors map and convert exactly as the host
 //! checks).
 
+mod docs;
 mod table;
 mod units;
+pub mod vocab;
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use docs::markdown_table;
 pub use units::{UnitError, to_canonical};
+pub use vocab::{Code, Coding, ExternalSystem, Vocabulary};
 
 /// A health data category, used to group types for people.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,6 +152,20 @@ impl DataType {
         self.info().code.strip_prefix("LOINC ")
     }
 
+    /// How samples of a coded type are coded (`None` for numeric types).
+    pub fn coding(self) -> Option<Coding> {
+        vocab::coding_of(self.id())
+    }
+
+    /// The healthplug vocabulary of a coded type, if it has one (sleep
+    /// stages, menstrual flow, workout activities).
+    pub fn vocabulary(self) -> Option<&'static Vocabulary> {
+        match self.coding() {
+            Some(Coding::Vocabulary(v)) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Whether values of this type may be aggregated.
     pub fn aggregatable(self) -> bool {
         self.info().kind != ValueKind::Coded
@@ -213,50 +231,6 @@ pub fn parse_type_list(list: &str) -> Result<Vec<DataType>, UnknownDataType> {
         }
     }
     Ok(out)
-}
-
-/// The reference table of every data type as Markdown (`docs/data-types.md`).
-pub fn markdown_table() -> String {
-    let mut out = String::from(
-        "# Health data types\n\n\
-         Generated from the registry (`sdk/registry/src/table.rs`) by \
-         `healthplug types --markdown`; a test keeps this file, the WIT \
-         `data-type` enum and the registry in step.\n\n\
-         | code | id | name | category | unit (UCUM) | kind | HealthKit | Health Connect | LOINC / FHIR |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
-    );
-    for ty in DataType::all() {
-        let i = ty.info();
-        let kind = match i.kind {
-            ValueKind::Cumulative => "cumulative",
-            ValueKind::Discrete => "discrete",
-            ValueKind::Coded => "coded",
-        };
-        let cell = |s: &str| {
-            if s.is_empty() {
-                "-".to_string()
-            } else {
-                format!("`{s}`")
-            }
-        };
-        out.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
-            ty.code(),
-            i.id,
-            i.name,
-            i.category.id(),
-            cell(i.unit),
-            kind,
-            cell(i.healthkit),
-            cell(i.health_connect),
-            if i.code.is_empty() {
-                "-".to_string()
-            } else {
-                i.code.to_string()
-            },
-        ));
-    }
-    out
 }
 
 /// Levenshtein distance, for "did you mean" hints on short ids.

@@ -47,7 +47,7 @@ pub(super) const TABLE: &[DataTypeInfo] = &[
     t("heart-rate", "Heart rate", Vitals, "/min", Discrete, "HKQuantityTypeIdentifierHeartRate", "HeartRateRecord", "LOINC 8867-4"),
     t("resting-heart-rate", "Resting heart rate", Vitals, "/min", Discrete, "HKQuantityTypeIdentifierRestingHeartRate", "RestingHeartRateRecord", "LOINC 40443-4"),
     t("walking-heart-rate-average", "Walking heart rate average", Vitals, "/min", Discrete, "HKQuantityTypeIdentifierWalkingHeartRateAverage", "", ""),
-    t("heart-rate-variability", "Heart rate variability (SDNN)", Vitals, "ms", Discrete, "HKQuantityTypeIdentifierHeartRateVariabilitySDNN", "HeartRateVariabilityRmssdRecord", "LOINC 80404-7"),
+    t("heart-rate-variability", "Heart rate variability, SDNN", Vitals, "ms", Discrete, "HKQuantityTypeIdentifierHeartRateVariabilitySDNN", "", "LOINC 80404-7"),
     t("respiratory-rate", "Respiratory rate", Vitals, "/min", Discrete, "HKQuantityTypeIdentifierRespiratoryRate", "RespiratoryRateRecord", "LOINC 9279-1"),
     t("oxygen-saturation", "Oxygen saturation", Vitals, "1", Discrete, "HKQuantityTypeIdentifierOxygenSaturation", "OxygenSaturationRecord", "LOINC 59408-5"),
     t("body-temperature", "Body temperature", Vitals, "Cel", Discrete, "HKQuantityTypeIdentifierBodyTemperature", "BodyTemperatureRecord", "LOINC 8310-5"),
@@ -79,6 +79,7 @@ pub(super) const TABLE: &[DataTypeInfo] = &[
     t("medication", "Medication", Clinical, "", Coded, "HKClinicalTypeIdentifierMedicationRecord", "MedicalResource MEDICATIONS", "FHIR MedicationRequest"),
     t("allergy", "Allergy", Clinical, "", Coded, "HKClinicalTypeIdentifierAllergyRecord", "MedicalResource ALLERGIES_INTOLERANCES", "FHIR AllergyIntolerance"),
     t("immunization", "Immunization", Clinical, "", Coded, "HKClinicalTypeIdentifierImmunizationRecord", "MedicalResource VACCINES", "FHIR Immunization"),
+    t("heart-rate-variability-rmssd", "Heart rate variability, RMSSD", Vitals, "ms", Discrete, "", "HeartRateVariabilityRmssdRecord", ""),
 ];
 
 /// Expands to `$callback!(Steps, DistanceWalkingRunning, ...)`: the WIT
@@ -133,7 +134,8 @@ macro_rules! with_wit_cases {
             Condition,
             Medication,
             Allergy,
-            Immunization
+            Immunization,
+            HeartRateVariabilityRmssd
         )
     };
 }
