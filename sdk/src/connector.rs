@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 
-use crate::bindings::healthplug::plugin::source;
 use crate::bindings::healthplug::plugin::types as wit;
+use crate::host;
 use crate::{Args, DataType, Error, NewSample, WriteReport};
 
 /// The most problems reported line by line (all are counted).
@@ -73,7 +73,7 @@ pub struct Input {
 }
 
 impl Input {
-    fn new() -> Input {
+    pub(crate) fn new() -> Input {
         Input {
             buffer: Vec::new(),
             pos: 0,
@@ -84,12 +84,12 @@ impl Input {
 
     /// The file's base name.
     pub fn name(&self) -> String {
-        source::name()
+        host::source_name()
     }
 
     /// The file's size in bytes.
     pub fn size(&self) -> u64 {
-        source::size()
+        host::source_size()
     }
 
     /// The 1-based line the parser is on (lines fully consumed + 1).
@@ -99,7 +99,7 @@ impl Input {
 
     /// Goes back to the start of the file, for a second pass.
     pub fn rewind(&mut self) -> Result<(), IngestError> {
-        source::rewind().map_err(|e| IngestError::ReadFailed(Error::from(e).to_string()))?;
+        host::source_rewind().map_err(|e| IngestError::ReadFailed(Error::from(e).to_string()))?;
         self.buffer.clear();
         self.pos = 0;
         self.eof = false;
@@ -118,7 +118,7 @@ impl Input {
     }
 
     fn refill(&mut self) -> io::Result<()> {
-        let chunk = source::read(CHUNK).map_err(|e| io::Error::other(Error::from(e).to_string()))?;
+        let chunk = host::source_read(CHUNK).map_err(|e| io::Error::other(Error::from(e).to_string()))?;
         if chunk.is_empty() {
             self.eof = true;
         } else {
@@ -192,6 +192,16 @@ impl Report {
     /// How many records were skipped for `reason`.
     pub fn skipped(&self, reason: &str) -> u32 {
         self.skipped.get(reason).copied().unwrap_or(0)
+    }
+
+    /// The malformed records noted, as (line, reason): the first 100.
+    pub fn problems(&self) -> &[(u32, String)] {
+        &self.problems
+    }
+
+    /// How many malformed records were noted in all.
+    pub fn problems_total(&self) -> u32 {
+        self.problems_total
     }
 
     fn into_wit(self) -> wit::IngestReport {

@@ -7,6 +7,7 @@
 
 use crate::bindings::healthplug::plugin::health_data as wit;
 use crate::bindings::healthplug::plugin::types::TypeGrant;
+use crate::host;
 use crate::{Aggregates, DataType, Error, Fields, Granularity, Samples, Timestamp};
 
 pub use crate::write::write;
@@ -49,7 +50,7 @@ impl From<TypeGrant> for Grant {
 
 /// The grants this plugin holds for the current user.
 pub fn grants() -> Vec<Grant> {
-    wit::grants().into_iter().map(Grant::from).collect()
+    host::grants().into_iter().map(Grant::from).collect()
 }
 
 /// The grant for one type, if any.
@@ -143,7 +144,7 @@ impl Query {
             limit: self.limit,
             cursor: self.cursor,
         };
-        wit::query(&q).map(Samples::new).map_err(Error::from)
+        host::query(&q).map(Samples::new).map_err(Error::from)
     }
 }
 
@@ -212,6 +213,6 @@ impl AggregateQuery {
             end: self.end.millis(),
             bucket: self.bucket,
         };
-        wit::aggregate(&q).map(Aggregates::new).map_err(Error::from)
+        host::aggregate(&q).map(Aggregates::new).map_err(Error::from)
     }
 }

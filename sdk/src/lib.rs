@@ -25,6 +25,10 @@
 //! ```
 //!
 //! See `sdk/README.md` for the walk from `cargo new` to `healthplug invoke`.
+//!
+//! With the `testing` feature, on a native target, the `testing` module's
+//! `MockHealth` answers the host calls, so `cargo test` runs tool functions
+//! (and connectors) without a host.
 #![deny(missing_docs)]
 
 mod batch;
@@ -34,9 +38,12 @@ mod connector;
 mod data_type;
 mod error;
 pub mod health;
+mod host;
 pub mod log;
 mod plugin;
 pub mod storage;
+#[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+pub mod testing;
 mod time;
 mod write;
 

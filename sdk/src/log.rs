@@ -2,12 +2,11 @@
 //!
 //! Use the macros: `healthplug_sdk::info!("found {} days", n)`.
 
-use crate::bindings::healthplug::plugin::log as wit;
 pub use crate::bindings::healthplug::plugin::types::LogLevel as Level;
 
 /// Records `message` at `level` in the invocation's log.
 pub fn log(level: Level, message: &str) {
-    wit::log(level, message);
+    crate::host::log(level, message);
 }
 
 /// Logs at debug level, with `format!` arguments.

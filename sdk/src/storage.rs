@@ -4,11 +4,11 @@
 //! when the invocation succeeds.
 
 use crate::Error;
-use crate::bindings::healthplug::plugin::storage as wit;
+use crate::host;
 
 /// The value under `key`.
 pub fn get(key: &str) -> Result<Option<Vec<u8>>, Error> {
-    wit::get(key).map_err(Error::from)
+    host::storage_get(key).map_err(Error::from)
 }
 
 /// The value under `key` as UTF-8 text.
@@ -18,15 +18,15 @@ pub fn get_string(key: &str) -> Result<Option<String>, Error> {
 
 /// Stores `value` under `key`.
 pub fn set(key: &str, value: &[u8]) -> Result<(), Error> {
-    wit::set(key, value).map_err(Error::from)
+    host::storage_set(key, value).map_err(Error::from)
 }
 
 /// Deletes `key`; returns whether it existed.
 pub fn delete(key: &str) -> Result<bool, Error> {
-    wit::delete(key).map_err(Error::from)
+    host::storage_delete(key).map_err(Error::from)
 }
 
 /// The keys starting with `prefix`, sorted.
 pub fn list_keys(prefix: &str) -> Result<Vec<String>, Error> {
-    wit::list_keys(prefix).map_err(Error::from)
+    host::storage_list_keys(prefix).map_err(Error::from)
 }

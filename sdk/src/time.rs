@@ -1,7 +1,5 @@
 //! Timestamps: milliseconds since the Unix epoch, UTC, as the host uses.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -20,13 +18,11 @@ impl Timestamp {
         self.0
     }
 
-    /// The current time, as the host's (coarse) clock reports it.
+    /// The current time, as the host's (coarse) clock reports it (under
+    /// the `testing` feature on a native target, the pinned clock of the
+    /// installed `testing::MockHealth`, if any).
     pub fn now() -> Timestamp {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        Timestamp(ms)
+        Timestamp(crate::host::now_ms())
     }
 
     /// This time moved back by `days` days.

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::bindings::healthplug::plugin::health_data::{self as wit, NewSamples};
+use crate::bindings::healthplug::plugin::health_data::NewSamples;
 use crate::bindings::healthplug::plugin::types::{CodingColumn, StringColumn};
 use crate::{DataType, Error, Timestamp};
 
@@ -133,22 +133,24 @@ pub struct WriteReport {
     pub accepted: u64,
 }
 
+/// A dictionary-encoded string column under construction (entry 0 is
+/// `""`, no value).
 #[derive(Default)]
-struct Dictionary {
+pub(crate) struct Dictionary {
     dictionary: Vec<String>,
     lookup: HashMap<String, u32>,
     indices: Vec<u32>,
 }
 
 impl Dictionary {
-    fn new() -> Dictionary {
+    pub(crate) fn new() -> Dictionary {
         Dictionary {
             dictionary: vec![String::new()],
             ..Dictionary::default()
         }
     }
 
-    fn push(&mut self, value: Option<&str>) {
+    pub(crate) fn push(&mut self, value: Option<&str>) {
         let index = match value {
             None | Some("") => 0,
             Some(v) => *self.lookup.entry(v.to_string()).or_insert_with(|| {
@@ -159,7 +161,7 @@ impl Dictionary {
         self.indices.push(index);
     }
 
-    fn finish(self) -> StringColumn {
+    pub(crate) fn finish(self) -> StringColumn {
         StringColumn {
             dictionary: self.dictionary,
             indices: self.indices,
@@ -172,7 +174,7 @@ impl Dictionary {
     }
 }
 
-fn encode(samples: &[NewSample]) -> NewSamples {
+pub(crate) fn encode(samples: &[NewSample]) -> NewSamples {
     let mut units = Dictionary::new();
     let (mut systems, mut codes, mut displays) = (Dictionary::new(), Dictionary::new(), Dictionary::new());
     let (mut sources, mut devices, mut metadata, mut notes) = (
@@ -215,7 +217,7 @@ fn encode(samples: &[NewSample]) -> NewSamples {
 pub fn write(samples: &[NewSample]) -> Result<WriteReport, Error> {
     let mut report = WriteReport::default();
     for chunk in samples.chunks(MAX_BATCH) {
-        let r = wit::write(&encode(chunk)).map_err(Error::from)?;
+        let r = crate::host::write(&encode(chunk)).map_err(Error::from)?;
         report.accepted += u64::from(r.accepted);
     }
     Ok(report)
