@@ -30,6 +30,14 @@ pub const NUTRITION_COACH: ExamplePlugin = ExamplePlugin {
     component: include_bytes!(concat!(env!("HEALTHPLUG_PLUGINS_WASM_DIR"), "/nutrition_coach.wasm")),
 };
 
+/// CSV import: the generic connector that seeds a home with test data
+/// (`healthplug import <user> csv FILE`); the demo installs it.
+pub const CSV_IMPORT: ExamplePlugin = ExamplePlugin {
+    id: "csv",
+    manifest: include_str!("../../plugins/csv/healthplug.toml"),
+    component: include_bytes!(concat!(env!("HEALTHPLUG_PLUGINS_WASM_DIR"), "/csv.wasm")),
+};
+
 /// The source directory of an example plugin in this checkout (its
 /// manifest; the component is built elsewhere, see `package_dir`).
 pub fn source_dir(id: &str) -> PathBuf {

@@ -20,6 +20,7 @@ mod parsers;
 mod privacy;
 mod realdata;
 mod registry;
+mod seeding;
 mod serve;
 mod tokens;
 mod vault_v2;

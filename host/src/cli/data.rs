@@ -1,12 +1,12 @@
 //! `healthplug invoke|records|user|types|audit|erase`.
 
-use super::args::UserCommand;
+use super::args::{RecordAddArgs, UserCommand};
 use super::consent::types_arg;
 use super::hints::refusal_fixes;
 use super::output::{Table, indent, pretty, print_json, short_time};
 use super::{CliError, CliResult};
 use crate::capabilities::AccessOutcome;
-use crate::platform::{Host, InvokeOutcome};
+use crate::platform::{Host, InvokeOutcome, RecordEntry};
 use crate::registry::{DataType, markdown_table};
 
 /// Prints what a plugin read and was refused, one line each.
@@ -208,6 +208,44 @@ pub(super) fn records(host: &Host, user: &str, types: Option<&str>, limit: usize
     print!("{}", t.render());
     if records.len() > limit {
         println!("... {} more (use --limit, --type or --json)", records.len() - limit);
+    }
+    Ok(())
+}
+
+/// `healthplug records add`: one typed-in sample.
+pub(super) fn add_record(host: &Host, args: RecordAddArgs, json: bool) -> CliResult {
+    let entry = RecordEntry {
+        data_type: args.data_type,
+        value: args.value,
+        unit: args.unit,
+        at: args.at,
+        start: args.start,
+        end: args.end,
+        code: args.code,
+        system: args.system,
+    };
+    let (sample, report) = host.add_record(&args.user, &entry)?;
+    if json {
+        return Ok(print_json(&serde_json::json!({
+            "type": sample.data_type.id(),
+            "start_ms": sample.start_ms,
+            "end_ms": sample.end_ms,
+            "value": sample.value,
+            "unit": sample.unit,
+            "code": sample.coding.as_ref().map(|c| &c.code),
+            "stored": report.inserted,
+            "duplicates": report.duplicates,
+        }))?);
+    }
+    let what = match (&sample.coding, sample.value) {
+        (Some(c), Some(v)) => format!("{} {} ({v} {})", sample.data_type, c.code, sample.unit),
+        (Some(c), None) => format!("{} {}", sample.data_type, c.code),
+        (None, v) => format!("{} {} {}", sample.data_type, v.unwrap_or_default(), sample.unit),
+    };
+    if report.inserted == 0 {
+        println!("{what}: already stored for {}, nothing added", args.user);
+    } else {
+        println!("added {what} for {}", args.user);
     }
     Ok(())
 }

@@ -59,6 +59,17 @@ fn print_report(report: &DemoReport, temporary: bool) {
         }
     }
     println!();
+    println!("The `csv` connector is installed too, to seed this home with your own test data:");
+    println!("  healthplug --home {0} consent grant demo csv --all", report.home);
+    println!(
+        "  healthplug --home {0} import demo csv week.csv   (columns: type,start,end,value,unit,code)",
+        report.home
+    );
+    println!(
+        "  healthplug --home {0} records add demo --type resting-heart-rate --value 52 --at now",
+        report.home
+    );
+    println!();
     println!("done in {:.0} ms", report.total_ms);
 }
 

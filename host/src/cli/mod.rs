@@ -25,6 +25,7 @@ use crate::error::HostError;
 use crate::platform::{Host, resolve_home};
 use crate::vault::Database;
 
+use args::RecordsCommand;
 pub use args::{Cli, Command};
 
 /// An error from a command: the host's, or a usage problem.
@@ -163,7 +164,17 @@ fn run(cli: Cli) -> CliResult {
             connector,
             options,
         } => data::sync(&host, &user, &connector, options.as_deref(), json),
-        Command::Records { user, types, limit } => data::records(&host, &user, types.as_deref(), limit, json),
+        Command::Records {
+            add: Some(RecordsCommand::Add(entry)),
+            ..
+        } => data::add_record(&host, entry, json),
+        Command::Records { user, types, limit, .. } => data::records(
+            &host,
+            user.as_deref().unwrap_or_default(),
+            types.as_deref(),
+            limit,
+            json,
+        ),
         Command::User(cmd) => data::user(&host, cmd, json),
         Command::Token(cmd) => tokens::run(&host, cmd, json),
         Command::LoginLink { user, expires, base } => tokens::login_link(&host, &user, &expires, base.as_deref(), json),

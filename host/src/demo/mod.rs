@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::HostError;
-use crate::examples::{ACTIVITY_COACH, ExamplePlugin, NUTRITION_COACH};
+use crate::examples::{ACTIVITY_COACH, CSV_IMPORT, ExamplePlugin, NUTRITION_COACH};
 use crate::platform::{GrantRequest, Host, InstallOptions, InvokeOutcome};
 use crate::registry::{DataType, parse_type_list};
 use crate::vault::now_ms;
@@ -56,15 +56,19 @@ fn types(list: &str) -> Vec<DataType> {
     parse_type_list(list).unwrap_or_default()
 }
 
-fn run_one(host: &Host, example: &ExamplePlugin, grant: &str, tool: &str, args: &str) -> Result<DemoPlugin, HostError> {
+fn install_example(host: &Host, example: &ExamplePlugin) -> Result<crate::platform::InstallReport, HostError> {
     let dir = crate::examples::source_dir(example.id);
-    let installed = host.install_parts(
+    host.install_parts(
         example.manifest,
         &dir.join(crate::manifest::MANIFEST_FILE),
         &dir.join("plugin.wasm"),
         example.component,
         InstallOptions::dev(),
-    )?;
+    )
+}
+
+fn run_one(host: &Host, example: &ExamplePlugin, grant: &str, tool: &str, args: &str) -> Result<DemoPlugin, HostError> {
+    let installed = install_example(host, example)?;
     let granted = types(grant);
     host.grant(
         DEMO_USER,
@@ -107,6 +111,7 @@ pub fn run(host: &Host, home: &Path) -> Result<DemoReport, HostError> {
     }
     host.store_samples(DEMO_USER, "healthplug demo", &samples)?;
     let data_ms = started.elapsed().as_secs_f64() * 1e3;
+    install_example(host, &CSV_IMPORT)?;
     let plugins = vec![
         run_one(host, &ACTIVITY_COACH, "steps,heart-rate", "weekly-summary", "{}")?,
         run_one(

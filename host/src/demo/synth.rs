@@ -57,8 +57,8 @@ fn coded(t: DataType, start: i64, end: i64, minutes: f64, coding: (&str, &str, &
     s
 }
 
-const ACTIVITY: &str = "https://healthplug.dev/vocab/activity";
-const SLEEP: &str = "https://healthplug.dev/vocab/sleep-stage";
+const ACTIVITY: &str = crate::registry::vocab::ACTIVITY.system;
+const SLEEP: &str = crate::registry::vocab::SLEEP_STAGE.system;
 
 /// One calendar day being generated.
 struct Day {
@@ -197,6 +197,49 @@ fn meals(out: &mut Vec<NewSample>, rng: &mut Rng, day: &Day) {
     }
 }
 
+/// The morning's recovery figures (resting heart rate and HRV, lower and
+/// higher after a rest day), and water through the day: the types a sleep
+/// or hydration coach reads. Drawn from their own generator so adding them
+/// left every other demo value as it was.
+fn recovery_and_water(out: &mut Vec<NewSample>, rng: &mut Rng, day: &Day) {
+    let rested = if day.workout_day() { 0.0 } else { 1.0 };
+    let t = day.start + 6 * HOUR + 45 * MINUTE;
+    let rhr = rng.range(53.0, 60.0) - 2.0 * rested;
+    out.push(sample(
+        ty("resting-heart-rate"),
+        t,
+        t,
+        rhr.round(),
+        "healthplug demo",
+        Some("Demo Watch"),
+    ));
+    let sdnn = rng.range(38.0, 58.0) + 6.0 * rested;
+    out.push(sample(
+        ty("heart-rate-variability"),
+        t,
+        t,
+        sdnn,
+        "healthplug demo",
+        Some("Demo Watch"),
+    ));
+    let rmssd = sdnn * rng.range(0.85, 1.15);
+    out.push(sample(
+        ty("heart-rate-variability-rmssd"),
+        t,
+        t,
+        rmssd,
+        "healthplug demo",
+        Some("Demo Ring"),
+    ));
+    for hour in [8, 10, 12, 13, 15, 17, 19, 21] {
+        if rng.range(0.0, 1.0) < 0.8 {
+            let at = day.start + hour * HOUR;
+            let ml = (rng.range(200.0, 450.0) / 50.0).round() * 50.0;
+            out.push(sample(ty("dietary-water"), at, at, ml, "healthplug demo", None));
+        }
+    }
+}
+
 /// `days` days of data ending at `now_ms` (samples after `now_ms` are left
 /// out).
 pub fn generate(days: u32, now_ms: i64) -> Vec<NewSample> {
@@ -220,6 +263,8 @@ pub fn generate(days: u32, now_ms: i64) -> Vec<NewSample> {
         let kg = 82.0 - 1.8 * (d as f64 / f64::from(days.max(1))) + rng.range(-0.35, 0.35);
         let t = start + 7 * HOUR + 30 * MINUTE;
         out.push(sample(ty("body-mass"), t, t, kg, "healthplug demo", Some("Demo Scale")));
+        let mut rng = Rng::new(0x5245_434f_5645 ^ (start / DAY) as u64);
+        recovery_and_water(&mut out, &mut rng, &day);
     }
     out.retain(|s| s.start_ms <= now_ms);
     out
@@ -237,7 +282,15 @@ mod tests {
         assert_eq!(a, b);
         assert!(a.len() > 10_000, "{}", a.len());
         assert!(a.iter().all(|s| s.start_ms <= now));
-        assert!(a.iter().any(|s| s.data_type == ty("workout")));
+        for id in [
+            "workout",
+            "sleep",
+            "resting-heart-rate",
+            "heart-rate-variability",
+            "dietary-water",
+        ] {
+            assert!(a.iter().any(|s| s.data_type == ty(id)), "{id}");
+        }
         // A day later, the overlapping days hold the same values.
         let c = generate(90, now + DAY);
         let steps_of = |v: &[NewSample], day: i64| {
