@@ -21,6 +21,7 @@ mod privacy;
 mod realdata;
 mod registry;
 mod seeding;
+mod template;
 mod serve;
 mod tokens;
 mod vault_v2;

@@ -33,6 +33,20 @@ pub struct Cli {
 pub enum Command {
     /// Run the demo: synthetic data, both example plugins, a partial consent.
     Demo,
+    /// Start a plugin or connector crate: SDK, manifest, one tool (or
+    /// `ingest`), native tests with the mock host, a README.
+    New {
+        /// What to create.
+        kind: NewKind,
+        /// The plugin id (kebab-case); also the crate's directory.
+        name: String,
+        /// Where to create it (default: ./<name>).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The healthplug SDK's directory (default: the one this binary was built from).
+        #[arg(long, value_name = "DIR")]
+        sdk: Option<PathBuf>,
+    },
     /// Install, list, inspect and remove plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -415,4 +429,13 @@ pub struct RecordAddArgs {
     /// The code system, for clinical types only (e.g. http://loinc.org).
     #[arg(long)]
     pub system: Option<String>,
+}
+
+/// What `healthplug new` creates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NewKind {
+    /// A plugin offering tools to the assistant.
+    Plugin,
+    /// A connector importing a partner's export file.
+    Connector,
 }

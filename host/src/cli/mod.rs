@@ -11,6 +11,7 @@ mod consent;
 mod data;
 mod demo;
 mod hints;
+mod new;
 mod plugin;
 mod review;
 mod serve;
@@ -127,6 +128,9 @@ fn run(cli: Cli) -> CliResult {
     if let Command::Demo = cli.command {
         return demo::run(cli.home.as_deref(), cli.json);
     }
+    if let Command::New { kind, name, dir, sdk } = &cli.command {
+        return new::run(*kind, name, dir.as_deref(), sdk.as_deref(), cli.json);
+    }
     if let Command::Types { markdown } = cli.command {
         return data::types(markdown, cli.json);
     }
@@ -182,6 +186,11 @@ fn run(cli: Cli) -> CliResult {
         Command::Erase { user } => data::erase(&host, &user, json),
         Command::Migrate => data::migrate(&host, json),
         Command::Trust(cmd) => review::trust(&host, cmd, json),
-        Command::Demo | Command::Types { .. } | Command::Review(_) | Command::Serve(_) | Command::Mcp { .. } => Ok(()),
+        Command::Demo
+        | Command::New { .. }
+        | Command::Types { .. }
+        | Command::Review(_)
+        | Command::Serve(_)
+        | Command::Mcp { .. } => Ok(()),
     }
 }

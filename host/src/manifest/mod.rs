@@ -20,6 +20,7 @@ use crate::registry::DataType;
 
 pub use error::ManifestError;
 pub use origin::Origin;
+pub use strings::is_kebab_id as is_plugin_id;
 
 /// The file name of a manifest inside a plugin directory.
 pub const MANIFEST_FILE: &str = "healthplug.toml";

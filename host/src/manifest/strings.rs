@@ -80,7 +80,7 @@ fn check_string(at: &Locator<'_>, text: &str, span: Range<usize>, name: &str, wh
 
 /// A kebab-case plugin id: lowercase letters, digits and single dashes,
 /// starting with a letter, at most 64 characters.
-pub(super) fn is_kebab_id(id: &str) -> bool {
+pub fn is_kebab_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id.starts_with(|c: char| c.is_ascii_lowercase())
