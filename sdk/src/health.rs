@@ -159,9 +159,19 @@ pub fn aggregate(types: impl IntoIterator<Item = DataType>) -> AggregateQuery {
     AggregateQuery {
         types: types.into_iter().collect(),
         start: end.days_before(30),
-        end: Timestamp::from_millis(end.millis().saturating_add(1)),
+        end: past_now(end),
         bucket: Granularity::Daily,
     }
+}
+
+/// The end of an aggregate range "up to now": a day past the plugin's
+/// clock. The host counts the bucket in progress whole only when the end
+/// is past *its* now, which is later than the moment the plugin read its
+/// clock (by the time the call reaches the host); an end of `now + 1 ms`
+/// would drop today. Nothing is recorded in the future, so the day ahead
+/// adds no rows.
+fn past_now(now: Timestamp) -> Timestamp {
+    Timestamp::from_millis(now.millis().saturating_add(86_400_000))
 }
 
 /// An aggregate query under construction.
@@ -194,7 +204,7 @@ impl AggregateQuery {
     pub fn last_days(mut self, days: u32) -> AggregateQuery {
         let now = Timestamp::now();
         self.start = now.days_before(days);
-        self.end = Timestamp::from_millis(now.millis().saturating_add(1));
+        self.end = past_now(now);
         self
     }
 
