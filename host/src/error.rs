@@ -20,6 +20,7 @@ impl From<crate::vetting::VettingError> for HostError {
             VettingError::Manifest(e) => HostError::Manifest(e),
             VettingError::InvalidComponent { path, reason } => HostError::InvalidComponent { path, reason },
             VettingError::InvalidRequest(message) => HostError::InvalidRequest(message),
+            e @ VettingError::Package { .. } => HostError::InvalidRequest(e.to_string()),
         }
     }
 }

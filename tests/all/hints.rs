@@ -107,3 +107,51 @@ fn a_tool_name_the_wit_does_not_allow_is_refused_at_install_with_its_rename() {
     let list = cli(home.path(), &["plugin", "list"]);
     assert!(!list.stdout.contains("hostile-tool-names"), "{}", list.stdout);
 }
+
+/// The reviewer sees the same: `review` lists the tools the assistant
+/// will see, reports a name the WIT refuses with its rename, and `review
+/// sign` refuses to approve it, so no approval exists for what no platform
+/// would install.
+#[test]
+fn review_lists_tools_and_refuses_to_sign_a_bad_tool_name() {
+    let home = tempfile::tempdir().unwrap();
+    let good = healthplug_tests::example_dir("activity-coach");
+    let out = cli(home.path(), &["review", good.to_str().unwrap()]);
+    assert!(out.success, "{}", out.stderr);
+    assert!(out.stdout.contains("tools offered to the assistant:"), "{}", out.stdout);
+    assert!(out.stdout.contains("weekly-summary"), "{}", out.stdout);
+
+    let bad = fixture_dir("hostile/tool-names");
+    let out = cli(home.path(), &["review", bad.to_str().unwrap()]);
+    assert!(out.stdout.contains("REFUSED at install"), "{}", out.stdout);
+    assert!(out.stdout.contains("rename it `sleep_summary`"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains('\u{202e}'),
+        "a raw bidi override reached the terminal"
+    );
+    let json = cli(home.path(), &["--json", "review", bad.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["tools"]["status"], "refused", "{v}");
+
+    let key = home.path().join("reviewer.key");
+    assert!(cli(home.path(), &["review", "keygen", "--out", key.to_str().unwrap()]).success);
+    let approval = home.path().join("approval.json");
+    let out = cli(
+        home.path(),
+        &[
+            "review",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            "--out",
+            approval.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !out.success && out.stderr.contains("refusing to sign"),
+        "{}",
+        out.stderr
+    );
+    assert!(!approval.exists(), "no approval written");
+}

@@ -103,6 +103,14 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Pack a plugin directory into one `<id>-<version>.hpkg` file to submit for review.
+    Pack {
+        /// The plugin directory (or its healthplug.toml).
+        dir: PathBuf,
+        /// Where to write the package (default: the current directory).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Review a plugin: its requests, imports and risks; sign approvals; diff versions.
     Review(ReviewArgs),
     /// Manage the reviewers whose approvals this platform trusts.
@@ -184,7 +192,7 @@ pub struct ServeArgs {
 pub enum PluginCommand {
     /// Install a plugin from its directory or manifest.
     Add {
-        /// A plugin directory or its healthplug.toml.
+        /// A plugin directory, its healthplug.toml, or a .hpkg package.
         path: PathBuf,
         /// Install without review, for local testing (marked dev everywhere).
         #[arg(long)]
@@ -339,19 +347,20 @@ pub enum TokenCommand {
 pub struct ReviewArgs {
     #[command(subcommand)]
     pub command: Option<ReviewCommand>,
-    /// The plugin directory (or manifest) to report on.
+    /// The plugin directory (or manifest, or .hpkg package) to report on.
     pub path: Option<PathBuf>,
 }
 
 /// `healthplug review sign|keygen|diff`
 #[derive(Debug, Subcommand)]
 pub enum ReviewCommand {
-    /// Sign an approval of a plugin (written to healthplug.approval beside its manifest).
+    /// Sign an approval of a plugin (written to healthplug.approval beside its
+    /// manifest, or into its .hpkg package).
     Sign {
         /// The reviewer's key file (from `review keygen`).
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
-        /// The plugin directory (or manifest).
+        /// The plugin directory (or manifest, or .hpkg package).
         path: PathBuf,
         /// Write the approval here instead.
         #[arg(long, value_name = "FILE")]

@@ -12,8 +12,10 @@ mod data;
 mod demo;
 mod hints;
 mod new;
+mod pack;
 mod plugin;
 mod review;
+mod review_tools;
 mod serve;
 mod tokens;
 
@@ -137,6 +139,9 @@ fn run(cli: Cli) -> CliResult {
     if let Command::Review(args) = cli.command {
         return review::run(args, cli.json);
     }
+    if let Command::Pack { dir, out } = &cli.command {
+        return pack::run(dir, out.as_deref(), cli.json);
+    }
     let database = Database::parse(cli.database.as_deref().unwrap_or(""))
         .map_err(|e| usage(format!("{e:#}"), "see `healthplug --help` for --database"))?;
     if let Command::Serve(args) = cli.command {
@@ -190,6 +195,7 @@ fn run(cli: Cli) -> CliResult {
         | Command::New { .. }
         | Command::Types { .. }
         | Command::Review(_)
+        | Command::Pack { .. }
         | Command::Serve(_)
         | Command::Mcp { .. } => Ok(()),
     }

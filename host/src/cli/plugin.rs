@@ -21,7 +21,7 @@ fn add(host: &Host, path: &Path, dev: bool, approval: Option<&Path>, json: bool)
     if !path.exists() {
         return Err(usage(
             format!("{} does not exist", path.display()),
-            "give a plugin directory (with healthplug.toml) or a manifest file",
+            "give a plugin directory (with healthplug.toml), a manifest file, or a .hpkg package",
         ));
     }
     let approval = match approval {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::args::{ReviewArgs, ReviewCommand, TrustCommand};
 use super::output::{indent, print_json, short_time};
+use super::review_tools::{check_tools, print_tools};
 use super::{CliError, CliResult, usage};
 use crate::manifest::Manifest;
 use crate::platform::Host;
@@ -133,15 +134,24 @@ pub(super) fn run(args: ReviewArgs, json: bool) -> CliResult {
         (None, Some(path)) => {
             let rt = runtime()?;
             let report = review(&path, rt.engine(), &rt.config().platform)?;
+            let tools = check_tools(&path);
             if json {
-                return Ok(print_json(&report)?);
+                let mut value = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
+                if let Some(map) = value.as_object_mut() {
+                    map.insert(
+                        "tools".into(),
+                        serde_json::to_value(&tools).map_err(anyhow::Error::from)?,
+                    );
+                }
+                return Ok(print_json(&value)?);
             }
             print_report(&report);
+            print_tools(&tools);
             Ok(())
         }
         (None, None) => Err(usage(
             "review what?",
-            "healthplug review <plugin-dir>, or review sign|keygen|diff",
+            "healthplug review <plugin-dir or file.hpkg>, or review sign|keygen|diff",
         )),
         (Some(ReviewCommand::Keygen { out }), _) => keygen(&out, json),
         (Some(ReviewCommand::Sign { key, path, out }), _) => sign(&key, &path, out.as_deref(), &runtime()?, json),
@@ -174,6 +184,12 @@ fn sign(key: &Path, path: &Path, out: Option<&Path>, rt: &Runtime, json: bool) -
         return Err(usage(
             format!("refusing to sign: {}", report.check.errors.join("; ")),
             "fix the manifest or the component first; `healthplug review <dir>` shows the report",
+        ));
+    }
+    if let Some(problem) = check_tools(path).problem() {
+        return Err(usage(
+            format!("refusing to sign: {problem}"),
+            "fix it and review again; the platform would refuse the same at install",
         ));
     }
     let key = ReviewerKey::load(key)?;

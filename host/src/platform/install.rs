@@ -68,8 +68,9 @@ pub struct InstallReport {
 }
 
 impl Host {
-    /// Installs the plugin at `path` (a plugin directory or its manifest).
-    /// The component must be a file inside that directory.
+    /// Installs the plugin at `path` (a plugin directory, its manifest, or
+    /// a `.hpkg` package, read and verified whole before anything else).
+    /// The component must be a file inside that directory or package.
     pub fn install(&self, path: &Path, options: InstallOptions) -> Result<InstallReport, HostError> {
         let source = read_plugin(path)?;
         let mut options = options;

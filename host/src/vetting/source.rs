@@ -2,7 +2,8 @@
 //! names and the approval beside it, all through one `cap_std` handle on
 //! that directory, so no manifest path (`../x.wasm`, `/etc/passwd`), `..`
 //! or symbolic link reaches a file outside it. Shared by `review` and
-//! `plugin add`.
+//! `plugin add`, which take a `.hpkg` package wherever they take a
+//! directory (`package_file.rs` reads it).
 
 use std::io::{ErrorKind, Read};
 use std::path::{Component as PathPart, Path, PathBuf};
@@ -12,6 +13,7 @@ use cap_std::fs::Dir;
 
 use super::APPROVAL_FILE;
 use super::error::VettingError;
+use super::package_file::{self, is_package};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 
 /// The largest component accepted, bytes.
@@ -127,6 +129,9 @@ fn manifest_in(dir: &Dir, dir_path: &Path, name: &str) -> Result<(String, Manife
 /// Reads only the manifest of the plugin at `path` (a plugin directory or
 /// a manifest file in one).
 pub fn read_manifest(path: &Path) -> Result<Manifest, VettingError> {
+    if is_package(path) {
+        return Ok(package_file::read_package(path)?.manifest);
+    }
     let (dir_path, name) = split(path);
     Ok(manifest_in(&open_dir(&dir_path)?, &dir_path, &name)?.1)
 }
@@ -134,8 +139,12 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, VettingError> {
 /// Writes `text` as the approval beside the manifest of the plugin at
 /// `path`, through the directory handle: an approval file that is a
 /// symbolic link leading outside the plugin directory is refused, never
-/// written through. Returns the file written.
+/// written through. A package gets it inside, rewritten atomically.
+/// Returns the file written.
 pub fn write_approval(path: &Path, text: &str) -> Result<PathBuf, VettingError> {
+    if is_package(path) {
+        return package_file::write_approval(path, text);
+    }
     let (dir_path, _) = split(path);
     let file = dir_path.join(APPROVAL_FILE);
     open_dir(&dir_path)?.write(APPROVAL_FILE, text).map_err(|e| {
@@ -147,9 +156,12 @@ pub fn write_approval(path: &Path, text: &str) -> Result<PathBuf, VettingError> 
     Ok(file)
 }
 
-/// Reads the plugin at `path`: a plugin directory, or a manifest file in
-/// one (the directory is then the manifest's).
+/// Reads the plugin at `path`: a plugin directory, a manifest file in one
+/// (the directory is then the manifest's), or a `.hpkg` package.
 pub fn read_plugin(path: &Path) -> Result<PluginSource, VettingError> {
+    if is_package(path) {
+        return package_file::read_package(path);
+    }
     let (dir_path, manifest_name) = split(path);
     let dir = open_dir(&dir_path)?;
     let (manifest_source, manifest, manifest_path) = manifest_in(&dir, &dir_path, &manifest_name)?;
