@@ -19,6 +19,7 @@ mod migrate;
 mod pack;
 mod parsers;
 mod privacy;
+mod python;
 mod realdata;
 mod registry;
 mod seeding;

@@ -16,6 +16,7 @@ use serde_json::Value;
 pub mod fuzz;
 pub mod fuzz_planner;
 pub mod https;
+pub mod lang;
 pub mod pg;
 pub mod serve;
 pub mod web;

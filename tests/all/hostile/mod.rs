@@ -106,8 +106,18 @@ impl Arena {
     }
 
     fn on(case: &str, home: TestHome) -> anyhow::Result<Arena> {
+        Arena::at(
+            &fixture_dir(&format!("hostile/{case}")),
+            &format!("hostile-{case}"),
+            home,
+        )
+    }
+
+    /// An arena for the installable directory `dir` (a hostile plugin
+    /// built elsewhere, e.g. in another language) whose id is `plugin`.
+    pub fn at(dir: &std::path::Path, plugin: &str, home: TestHome) -> anyhow::Result<Arena> {
         home.install(&fixture_dir("probe"))?;
-        home.install(&fixture_dir(&format!("hostile/{case}")))?;
+        home.install(dir)?;
         home.host
             .store_samples("alice", "test", &samples_for(ALICE_STEPS, ALICE_NOTE, ALICE_DEVICE))?;
         home.host
@@ -115,7 +125,7 @@ impl Arena {
         home.grant("alice", "probe", "steps")?;
         Ok(Arena {
             home,
-            plugin: format!("hostile-{case}"),
+            plugin: plugin.to_string(),
         })
     }
 
