@@ -279,7 +279,9 @@ mod tests {
         assert_eq!(s.source_name.as_deref(), Some("test"));
         assert_eq!(
             s.metadata.as_deref(),
-            Some(r#"{"distance_m":222.4,"elevation_gain_m":5.0,"name":"Morning run","points":3}"#)
+            Some(
+                r#"{"distance_m":222.4,"elevation_gain_m":5.0,"name":"Morning run","points":3,"sourceActivity":"running"}"#
+            )
         );
     }
 
