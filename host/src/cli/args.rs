@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use super::args_partner::{NewKind, NewLang, RecordAddArgs, RecordsCommand};
+
 /// healthplug: run sandboxed health plugins on consented data.
 #[derive(Debug, Parser)]
 #[command(name = "healthplug", version, about, long_about = None)]
@@ -46,6 +48,9 @@ pub enum Command {
         /// The healthplug SDK's directory (default: the one this binary was built from).
         #[arg(long, value_name = "DIR")]
         sdk: Option<PathBuf>,
+        /// The language: rust (default) or python.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: NewLang,
     },
     /// Install, list, inspect and remove plugins.
     #[command(subcommand)]
@@ -399,52 +404,4 @@ pub enum TrustCommand {
         /// The key or name.
         reviewer: String,
     },
-}
-
-/// `healthplug records add`.
-#[derive(Debug, Subcommand)]
-pub enum RecordsCommand {
-    /// Type in one sample for a user (e.g. to seed a local home for testing
-    /// a plugin): `--type resting-heart-rate --value 52 --at 2026-11-28T07:00:00Z`.
-    Add(RecordAddArgs),
-}
-
-/// One typed-in sample.
-#[derive(Debug, Args)]
-pub struct RecordAddArgs {
-    /// The user (must exist).
-    pub user: String,
-    /// The data type (`healthplug types` lists them).
-    #[arg(long = "type", value_name = "TYPE")]
-    pub data_type: String,
-    /// The value (default unit: the type's canonical unit).
-    #[arg(long, allow_negative_numbers = true)]
-    pub value: Option<f64>,
-    /// The unit of --value (converted to the canonical unit, e.g. lb for body-mass).
-    #[arg(long)]
-    pub unit: Option<String>,
-    /// When, for a point sample: RFC 3339 with an offset, or `now` (the default).
-    #[arg(long, value_name = "TIME", conflicts_with_all = ["start", "end"])]
-    pub at: Option<String>,
-    /// The start of an interval (RFC 3339 with an offset).
-    #[arg(long, value_name = "TIME")]
-    pub start: Option<String>,
-    /// The end of an interval (RFC 3339 with an offset).
-    #[arg(long, value_name = "TIME", requires = "start")]
-    pub end: Option<String>,
-    /// The code of a coded type (`sleep`: asleepDeep, ...; see docs/data-types.md).
-    #[arg(long)]
-    pub code: Option<String>,
-    /// The code system, for clinical types only (e.g. http://loinc.org).
-    #[arg(long)]
-    pub system: Option<String>,
-}
-
-/// What `healthplug new` creates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum NewKind {
-    /// A plugin offering tools to the assistant.
-    Plugin,
-    /// A connector importing a partner's export file.
-    Connector,
 }

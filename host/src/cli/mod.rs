@@ -7,6 +7,7 @@
 #[macro_use]
 mod output;
 mod args;
+mod args_partner;
 mod consent;
 mod data;
 mod demo;
@@ -130,8 +131,15 @@ fn run(cli: Cli) -> CliResult {
     if let Command::Demo = cli.command {
         return demo::run(cli.home.as_deref(), cli.json);
     }
-    if let Command::New { kind, name, dir, sdk } = &cli.command {
-        return new::run(*kind, name, dir.as_deref(), sdk.as_deref(), cli.json);
+    if let Command::New {
+        kind,
+        name,
+        dir,
+        sdk,
+        lang,
+    } = &cli.command
+    {
+        return new::run(*kind, *lang, name, dir.as_deref(), sdk.as_deref(), cli.json);
     }
     if let Command::Types { markdown } = cli.command {
         return data::types(markdown, cli.json);

@@ -8,7 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::args::NewKind;
+use super::args::{NewKind, NewLang};
 use super::output::print_json;
 use super::{CliResult, usage};
 use crate::manifest::is_plugin_id;
@@ -16,10 +16,23 @@ use crate::manifest::is_plugin_id;
 /// The SDK this binary was built with (a checkout's `sdk/`).
 const BUILT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk");
 
-/// The files of a template: (path in the crate, template text).
-fn template(kind: NewKind) -> [(&'static str, &'static str); 5] {
-    match kind {
-        NewKind::Plugin => [
+/// The files of a template: (path in the crate, template text), or why
+/// there is none.
+fn template(kind: NewKind, lang: NewLang) -> Result<Vec<(&'static str, &'static str)>, &'static str> {
+    Ok(match (kind, lang) {
+        (NewKind::Plugin, NewLang::Python) => vec![
+            ("app.py", include_str!("../../templates/python/app.py.tmpl")),
+            (
+                "healthplug.toml",
+                include_str!("../../templates/python/healthplug.toml.tmpl"),
+            ),
+            ("README.md", include_str!("../../templates/python/README.md.tmpl")),
+            (".gitignore", include_str!("../../templates/python/gitignore.tmpl")),
+        ],
+        (NewKind::Connector, NewLang::Python) => {
+            return Err("connectors are written in Rust for now: `healthplug new connector <name>`");
+        }
+        (NewKind::Plugin, NewLang::Rust) => vec![
             ("Cargo.toml", include_str!("../../templates/plugin/Cargo.toml.tmpl")),
             (
                 "healthplug.toml",
@@ -29,7 +42,7 @@ fn template(kind: NewKind) -> [(&'static str, &'static str); 5] {
             ("README.md", include_str!("../../templates/plugin/README.md.tmpl")),
             (".gitignore", "/target\n"),
         ],
-        NewKind::Connector => [
+        (NewKind::Connector, NewLang::Rust) => vec![
             ("Cargo.toml", include_str!("../../templates/connector/Cargo.toml.tmpl")),
             (
                 "healthplug.toml",
@@ -39,7 +52,7 @@ fn template(kind: NewKind) -> [(&'static str, &'static str); 5] {
             ("README.md", include_str!("../../templates/connector/README.md.tmpl")),
             (".gitignore", "/target\n"),
         ],
-    }
+    })
 }
 
 /// `sleep-coach` → (`sleep_coach`, `SleepCoach`, `Sleep Coach`).
@@ -57,10 +70,10 @@ fn names(id: &str) -> (String, String, String) {
 }
 
 /// The template's files filled in for `id`, the SDK at `sdk`.
-pub fn render(kind: NewKind, id: &str, sdk: &Path) -> Vec<(&'static str, String)> {
+pub fn render(kind: NewKind, lang: NewLang, id: &str, sdk: &Path) -> Result<Vec<(&'static str, String)>, &'static str> {
     let (krate, ty, title) = names(id);
     let sdk = sdk.display().to_string().replace('\\', "/");
-    template(kind)
+    Ok(template(kind, lang)?
         .into_iter()
         .map(|(path, text)| {
             let text = text
@@ -71,7 +84,7 @@ pub fn render(kind: NewKind, id: &str, sdk: &Path) -> Vec<(&'static str, String)
                 .replace("{{sdk}}", &sdk);
             (path, text)
         })
-        .collect()
+        .collect())
 }
 
 fn sdk_path(given: Option<&Path>) -> Result<PathBuf, super::CliError> {
@@ -96,7 +109,14 @@ fn sdk_path(given: Option<&Path>) -> Result<PathBuf, super::CliError> {
 
 /// Writes the crate for `id` into `dir` (default `./<id>`), refusing to
 /// touch a directory that already has files.
-pub(super) fn run(kind: NewKind, id: &str, dir: Option<&Path>, sdk: Option<&Path>, json: bool) -> CliResult {
+pub(super) fn run(
+    kind: NewKind,
+    lang: NewLang,
+    id: &str,
+    dir: Option<&Path>,
+    sdk: Option<&Path>,
+    json: bool,
+) -> CliResult {
     if !is_plugin_id(id) {
         return Err(usage(
             format!("`{id}` is not a valid plugin id"),
@@ -111,7 +131,7 @@ pub(super) fn run(kind: NewKind, id: &str, dir: Option<&Path>, sdk: Option<&Path
             "choose another name or --dir; nothing was written",
         ));
     }
-    let files = render(kind, id, &sdk);
+    let files = render(kind, lang, id, &sdk).map_err(|why| usage(why, "see `healthplug new --help`"))?;
     for (path, text) in &files {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
@@ -151,12 +171,16 @@ mod tests {
             names("sleep-coach"),
             ("sleep_coach".into(), "SleepCoach".into(), "Sleep Coach".into())
         );
-        for kind in [NewKind::Plugin, NewKind::Connector] {
-            for (path, text) in render(kind, "sleep-coach", Path::new("/sdk")) {
+        for (kind, lang) in [
+            (NewKind::Plugin, NewLang::Rust),
+            (NewKind::Connector, NewLang::Rust),
+            (NewKind::Plugin, NewLang::Python),
+        ] {
+            for (path, text) in render(kind, lang, "sleep-coach", Path::new("/sdk")).unwrap() {
                 assert!(!text.contains("{{"), "{path} keeps a placeholder");
                 if path == "healthplug.toml" {
                     assert!(text.contains("id = \"sleep-coach\""), "{text}");
-                    assert!(text.contains("release/sleep_coach.wasm"), "{text}");
+                    assert!(text.contains("sleep_coach.wasm\""), "{text}");
                 }
             }
         }
@@ -167,22 +191,47 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let sdk = Path::new(BUILT_SDK);
         let dir = tmp.path().join("x");
-        assert!(run(NewKind::Plugin, "Sleep_Coach", Some(&dir), Some(sdk), false).is_err());
-        assert!(!dir.exists());
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("keep.txt"), "mine").unwrap();
-        assert!(run(NewKind::Plugin, "sleep-coach", Some(&dir), Some(sdk), false).is_err());
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "nothing written beside it");
-        let not_sdk = tmp.path().join("nowhere");
         assert!(
             run(
                 NewKind::Plugin,
+                NewLang::Rust,
+                "Sleep_Coach",
+                Some(&dir),
+                Some(sdk),
+                false
+            )
+            .is_err()
+        );
+        assert!(!dir.exists());
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("keep.txt"), "mine").unwrap();
+        assert!(
+            run(
+                NewKind::Plugin,
+                NewLang::Rust,
                 "sleep-coach",
-                Some(&tmp.path().join("y")),
+                Some(&dir),
+                Some(sdk),
+                false
+            )
+            .is_err()
+        );
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "nothing written beside it");
+        let not_sdk = tmp.path().join("nowhere");
+        let y = tmp.path().join("y");
+        assert!(
+            run(
+                NewKind::Plugin,
+                NewLang::Rust,
+                "sleep-coach",
+                Some(&y),
                 Some(&not_sdk),
                 false
             )
             .is_err()
         );
+        let z = tmp.path().join("z");
+        assert!(run(NewKind::Connector, NewLang::Python, "x", Some(&z), Some(sdk), false).is_err());
+        assert!(!z.exists(), "nothing written for a template that does not exist");
     }
 }
