@@ -12,6 +12,7 @@ mod hints;
 mod hostile;
 mod install;
 mod integrity;
+mod javascript;
 mod layering;
 mod leaks;
 mod local_attacker;

@@ -4,9 +4,9 @@
 
 /** Any error the host returned. */
 export class HealthplugError extends Error {
-  constructor(message) {
+  constructor(message, name = "HealthplugError") {
     super(message);
-    this.name = new.target.name;
+    this.name = name;
   }
 }
 
@@ -17,23 +17,39 @@ export class NotGranted extends HealthplugError {
    * @param {string} reason why (`"not-granted"`, `"revoked"`, ...)
    */
   constructor(dataType, reason) {
-    super(`${dataType} not granted (${reason})`);
+    super(`${dataType} not granted (${reason})`, "NotGranted");
     this.dataType = dataType;
     this.reason = reason;
   }
 }
 
 /** `storage` or `network` is not granted, or was revoked. */
-export class CapabilityNotGranted extends HealthplugError {}
+export class CapabilityNotGranted extends HealthplugError {
+  constructor(message) {
+    super(message, "CapabilityNotGranted");
+  }
+}
 
 /** The request is malformed (bad time range, coded type aggregated, ...). */
-export class InvalidRequest extends HealthplugError {}
+export class InvalidRequest extends HealthplugError {
+  constructor(message) {
+    super(message, "InvalidRequest");
+  }
+}
 
 /** A per-invocation limit was reached (host calls, samples, bytes). */
-export class LimitExceeded extends HealthplugError {}
+export class LimitExceeded extends HealthplugError {
+  constructor(message) {
+    super(message, "LimitExceeded");
+  }
+}
 
 /** The host could not serve the request right now. */
-export class Unavailable extends HealthplugError {}
+export class Unavailable extends HealthplugError {
+  constructor(message) {
+    super(message, "Unavailable");
+  }
+}
 
 /** A tool's arguments do not match its parameters (`invalid-args`). */
 export class InvalidArgs extends Error {
