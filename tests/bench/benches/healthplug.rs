@@ -6,7 +6,8 @@
 //! alone (64 clients, 10 s) to watch under `perf`.
 
 use healthplug_bench::{
-    Report, backends, compile, consent_filter, data_path, egress, import, instantiate, mcp_http, overhead, throughput,
+    Report, backends, compile, consent_filter, data_path, egress, import, instantiate, languages, mcp_http, overhead,
+    throughput,
 };
 
 type Bench = fn(&mut Report) -> anyhow::Result<()>;
@@ -24,7 +25,7 @@ fn main() -> anyhow::Result<()> {
         return mcp_http::serve_load(spec);
     }
     let only: Option<Vec<String>> = arg("--only").map(|list| list.split(',').map(str::to_uppercase).collect());
-    let benches: [(&str, Bench); 13] = [
+    let benches: [(&str, Bench); 14] = [
         ("B1", instantiate::instantiate),
         ("B2", instantiate::invoke),
         ("B3", instantiate::host_call),
@@ -38,6 +39,7 @@ fn main() -> anyhow::Result<()> {
         ("B10", egress::egress_check),
         ("B11", mcp_http::mcp_http),
         ("B12", backends::backends),
+        ("B13", languages::languages),
     ];
     let mut report = Report::default();
     println!("{:<4} {:<64} {:>12} {:<10} note", "id", "measurement", "value", "unit");

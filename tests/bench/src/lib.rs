@@ -10,6 +10,7 @@ pub mod data_path;
 pub mod egress;
 pub mod import;
 pub mod instantiate;
+pub mod languages;
 pub mod mcp_http;
 pub mod measure;
 pub mod ours;
