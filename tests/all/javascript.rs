@@ -17,7 +17,7 @@ use healthplug_tests::lang::{js_plugin, root};
 use healthplug_tests::{DAY_MS, TestHome, types_of};
 use serde_json::{Value, json};
 
-use crate::hostile::{ALICE_STEPS, Arena, Observed, assert_limit};
+use crate::hostile::{ALICE_STEPS, Arena, Observed, assert_limit, assert_log_capped};
 
 fn hydration_coach() -> anyhow::Result<Option<PathBuf>> {
     js_plugin(&root().join("plugins/js/hydration-coach"), "hydration-coach")
@@ -439,17 +439,10 @@ fn an_uncaught_refusal_is_a_tool_failure_and_an_uncaught_bug_a_trap() -> anyhow:
 fn a_javascript_log_flood_is_capped_and_stripped() -> anyhow::Result<()> {
     let Some(arena) = hostile()? else { return Ok(()) };
     let observed = arena.attack("flood", json!({}))?;
-    let outcome = observed
-        .outcome
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("no outcome: {}", observed.text))?;
-    let bytes: usize = outcome.logs.iter().map(|l| l.message.len()).sum();
-    assert!(bytes <= 64 * 1024 + 200, "{bytes} bytes of log kept");
-    assert!(outcome.logs.iter().any(|l| l.message.starts_with("log truncated")));
+    let outcome = assert_log_capped(&observed)?;
     assert!(
         outcome.logs.iter().any(|l| l.message.contains("STDOUT")),
         "console.log reaches the log"
     );
-    assert!(outcome.logs.iter().all(|l| !l.message.chars().any(char::is_control)));
     arena.contained(&observed, "ok")
 }

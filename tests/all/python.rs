@@ -11,7 +11,7 @@ use healthplug_tests::lang::{python_plugin, root};
 use healthplug_tests::{DAY_MS, TestHome, types_of};
 use serde_json::json;
 
-use crate::hostile::{ALICE_STEPS, Arena, assert_limit};
+use crate::hostile::{ALICE_STEPS, Arena, assert_limit, assert_log_capped};
 
 fn sleep_coach() -> anyhow::Result<Option<std::path::PathBuf>> {
     python_plugin(&root().join("plugins/python/sleep-coach"), "sleep-coach")
@@ -163,13 +163,6 @@ fn python_reads_only_what_was_granted() -> anyhow::Result<()> {
 fn a_python_log_flood_is_capped_and_stripped() -> anyhow::Result<()> {
     let Some(arena) = hostile()? else { return Ok(()) };
     let observed = arena.attack("flood", json!({}))?;
-    let outcome = observed
-        .outcome
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("no outcome: {}", observed.text))?;
-    let bytes: usize = outcome.logs.iter().map(|l| l.message.len()).sum();
-    assert!(bytes <= 64 * 1024 + 200, "{bytes} bytes of log kept");
-    assert!(outcome.logs.iter().any(|l| l.message.starts_with("log truncated")));
-    assert!(outcome.logs.iter().all(|l| !l.message.chars().any(char::is_control)));
+    assert_log_capped(&observed)?;
     arena.contained(&observed, "ok")
 }

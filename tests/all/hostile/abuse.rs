@@ -48,18 +48,7 @@ fn a_million_host_calls_hit_the_host_call_budget() -> anyhow::Result<()> {
 #[test]
 fn a_log_flood_is_capped_and_stripped_of_escapes() -> anyhow::Result<()> {
     let (arena, observed) = attacked("log-flood")?;
-    let outcome = observed.outcome.as_ref().ok_or_else(|| anyhow::anyhow!("no outcome"))?;
-    let bytes: usize = outcome.logs.iter().map(|l| l.message.len()).sum();
-    assert!(bytes <= 64 * 1024 + 200, "{bytes} bytes of log kept");
-    assert!(outcome.logs.iter().any(|l| l.message.contains("FLOOD 0")));
-    assert!(outcome.logs.iter().any(|l| l.message.starts_with("log truncated")));
-    for line in &outcome.logs {
-        assert!(
-            !line.message.chars().any(char::is_control),
-            "a control character survived: {:?}",
-            line.message
-        );
-    }
+    super::assert_log_capped(&observed)?;
     arena.contained(&observed, "ok")
 }
 

@@ -233,6 +233,28 @@ fn excerpt<'a>(text: &'a str, needle: &str) -> &'a str {
 }
 
 /// Asserts `observed` failed with `limit`, within `deadline`.
+/// Checks a log flood's outcome, in any language: the kept log is capped
+/// at 64 KiB, starts with the flood's first line, says it was truncated,
+/// and holds no control character. Returns the outcome for more checks.
+pub fn assert_log_capped(observed: &Observed) -> anyhow::Result<&InvokeOutcome> {
+    let outcome = observed
+        .outcome
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no outcome: {}", observed.text))?;
+    let bytes: usize = outcome.logs.iter().map(|l| l.message.len()).sum();
+    assert!(bytes <= 64 * 1024 + 200, "{bytes} bytes of log kept");
+    assert!(outcome.logs.iter().any(|l| l.message.contains("FLOOD 0")));
+    assert!(outcome.logs.iter().any(|l| l.message.starts_with("log truncated")));
+    for line in &outcome.logs {
+        assert!(
+            !line.message.chars().any(char::is_control),
+            "a control character survived: {:?}",
+            line.message
+        );
+    }
+    Ok(outcome)
+}
+
 pub fn assert_limit(observed: &Observed, limit: LimitKind) {
     assert_eq!(
         observed.limit(),
