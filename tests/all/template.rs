@@ -165,3 +165,41 @@ fn a_new_python_plugin_builds_installs_and_answers_with_no_edit() -> anyhow::Res
     );
     Ok(())
 }
+
+#[test]
+fn a_new_javascript_plugin_builds_installs_and_answers_with_no_edit() -> anyhow::Result<()> {
+    let parent = root().join("target/template-check");
+    let dir = parent.join("tpl-js");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&parent)?;
+    let out = run_captured([
+        "healthplug",
+        "new",
+        "plugin",
+        "tpl-js",
+        "--lang",
+        "js",
+        "--dir",
+        &dir.display().to_string(),
+    ]);
+    assert!(out.success, "{}", out.stderr);
+    assert!(dir.join("app.js").is_file() && !dir.join("Cargo.toml").exists());
+    let Some(built) = healthplug_tests::lang::js_plugin(&dir, "tpl-js")? else {
+        return Ok(());
+    };
+    let home = tempfile::tempdir()?;
+    assert!(cli(home.path(), &["demo"]).success);
+    let add = cli(home.path(), &["plugin", "add", &built.display().to_string(), "--dev"]);
+    assert!(add.success, "{}", add.stderr);
+    assert!(cli(home.path(), &["consent", "grant", "demo", "tpl-js", "--all"]).success);
+    let out = cli(
+        home.path(),
+        &["--json", "invoke", "demo", "tpl-js", "daily-steps", "{\"days\": 7}"],
+    );
+    assert!(out.success, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout)?;
+    let result = &v["result"]["output"];
+    assert_eq!(result["days"].as_array().map(Vec::len), Some(7), "{v}");
+    assert!(result["total"].as_f64().unwrap_or_default() > 10_000.0, "{v}");
+    Ok(())
+}

@@ -48,7 +48,7 @@ pub enum Command {
         /// The healthplug SDK's directory (default: the one this binary was built from).
         #[arg(long, value_name = "DIR")]
         sdk: Option<PathBuf>,
-        /// The language: rust (default) or python.
+        /// The language: rust (default), python or js.
         #[arg(long, value_enum, default_value = "rust")]
         lang: NewLang,
     },

@@ -10,6 +10,8 @@ pub enum NewLang {
     Rust,
     /// Python, built with componentize-py (docs/python.md).
     Python,
+    /// JavaScript, built with componentize-js (docs/javascript.md).
+    Js,
 }
 
 /// What `healthplug new` creates.

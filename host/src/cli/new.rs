@@ -29,7 +29,16 @@ fn template(kind: NewKind, lang: NewLang) -> Result<Vec<(&'static str, &'static 
             ("README.md", include_str!("../../templates/python/README.md.tmpl")),
             (".gitignore", include_str!("../../templates/python/gitignore.tmpl")),
         ],
-        (NewKind::Connector, NewLang::Python) => {
+        (NewKind::Plugin, NewLang::Js) => vec![
+            ("app.js", include_str!("../../templates/js/app.js.tmpl")),
+            (
+                "healthplug.toml",
+                include_str!("../../templates/js/healthplug.toml.tmpl"),
+            ),
+            ("README.md", include_str!("../../templates/js/README.md.tmpl")),
+            (".gitignore", include_str!("../../templates/js/gitignore.tmpl")),
+        ],
+        (NewKind::Connector, NewLang::Python | NewLang::Js) => {
             return Err("connectors are written in Rust for now: `healthplug new connector <name>`");
         }
         (NewKind::Plugin, NewLang::Rust) => vec![
@@ -175,6 +184,7 @@ mod tests {
             (NewKind::Plugin, NewLang::Rust),
             (NewKind::Connector, NewLang::Rust),
             (NewKind::Plugin, NewLang::Python),
+            (NewKind::Plugin, NewLang::Js),
         ] {
             for (path, text) in render(kind, lang, "sleep-coach", Path::new("/sdk")).unwrap() {
                 assert!(!text.contains("{{"), "{path} keeps a placeholder");
