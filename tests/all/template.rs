@@ -122,41 +122,55 @@ fn a_new_connector_tests_builds_installs_and_imports_with_no_edit() -> anyhow::R
     Ok(())
 }
 
-#[test]
-fn a_new_python_plugin_builds_installs_and_answers_with_no_edit() -> anyhow::Result<()> {
+/// Generates a plugin with `healthplug new plugin <id> --lang <lang>`
+/// under target/template-check, checking it wrote `entry` and no crate.
+fn generate_lang(id: &str, lang: &str, entry: &str) -> anyhow::Result<PathBuf> {
     let parent = root().join("target/template-check");
-    let dir = parent.join("tpl-py");
+    let dir = parent.join(id);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&parent)?;
     let out = run_captured([
         "healthplug",
         "new",
         "plugin",
-        "tpl-py",
+        id,
         "--lang",
-        "python",
+        lang,
         "--dir",
         &dir.display().to_string(),
     ]);
-    assert!(out.success, "{}", out.stderr);
-    assert!(dir.join("app.py").is_file() && !dir.join("Cargo.toml").exists());
-    let Some(built) = healthplug_tests::lang::python_plugin(&dir, "tpl-py")? else {
-        return Ok(());
-    };
+    anyhow::ensure!(out.success, "{}", out.stderr);
+    anyhow::ensure!(dir.join(entry).is_file() && !dir.join("Cargo.toml").exists());
+    Ok(dir)
+}
+
+/// Installs the built template `built` (id `id`) into a demo home, grants
+/// it what it asks and checks `daily-steps` answers seven whole days.
+fn answers_daily_steps(built: &Path, id: &str) -> anyhow::Result<()> {
     let home = tempfile::tempdir()?;
     assert!(cli(home.path(), &["demo"]).success);
     let add = cli(home.path(), &["plugin", "add", &built.display().to_string(), "--dev"]);
     assert!(add.success, "{}", add.stderr);
-    assert!(cli(home.path(), &["consent", "grant", "demo", "tpl-py", "--all"]).success);
+    assert!(cli(home.path(), &["consent", "grant", "demo", id, "--all"]).success);
     let out = cli(
         home.path(),
-        &["--json", "invoke", "demo", "tpl-py", "daily-steps", "{\"days\": 7}"],
+        &["--json", "invoke", "demo", id, "daily-steps", "{\"days\": 7}"],
     );
     assert!(out.success, "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout)?;
     let result = &v["result"]["output"];
     assert_eq!(result["days"].as_array().map(Vec::len), Some(7), "{v}");
     assert!(result["total"].as_f64().unwrap_or_default() > 10_000.0, "{v}");
+    Ok(())
+}
+
+#[test]
+fn a_new_python_plugin_builds_installs_and_answers_with_no_edit() -> anyhow::Result<()> {
+    let dir = generate_lang("tpl-py", "python", "app.py")?;
+    let Some(built) = healthplug_tests::lang::python_plugin(&dir, "tpl-py")? else {
+        return Ok(());
+    };
+    answers_daily_steps(&built, "tpl-py")?;
     let connector = run_captured(["healthplug", "new", "connector", "tpl-pyc", "--lang", "python"]);
     assert!(
         !connector.success && connector.stderr.contains("Rust"),
@@ -168,38 +182,9 @@ fn a_new_python_plugin_builds_installs_and_answers_with_no_edit() -> anyhow::Res
 
 #[test]
 fn a_new_javascript_plugin_builds_installs_and_answers_with_no_edit() -> anyhow::Result<()> {
-    let parent = root().join("target/template-check");
-    let dir = parent.join("tpl-js");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&parent)?;
-    let out = run_captured([
-        "healthplug",
-        "new",
-        "plugin",
-        "tpl-js",
-        "--lang",
-        "js",
-        "--dir",
-        &dir.display().to_string(),
-    ]);
-    assert!(out.success, "{}", out.stderr);
-    assert!(dir.join("app.js").is_file() && !dir.join("Cargo.toml").exists());
+    let dir = generate_lang("tpl-js", "js", "app.js")?;
     let Some(built) = healthplug_tests::lang::js_plugin(&dir, "tpl-js")? else {
         return Ok(());
     };
-    let home = tempfile::tempdir()?;
-    assert!(cli(home.path(), &["demo"]).success);
-    let add = cli(home.path(), &["plugin", "add", &built.display().to_string(), "--dev"]);
-    assert!(add.success, "{}", add.stderr);
-    assert!(cli(home.path(), &["consent", "grant", "demo", "tpl-js", "--all"]).success);
-    let out = cli(
-        home.path(),
-        &["--json", "invoke", "demo", "tpl-js", "daily-steps", "{\"days\": 7}"],
-    );
-    assert!(out.success, "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout)?;
-    let result = &v["result"]["output"];
-    assert_eq!(result["days"].as_array().map(Vec::len), Some(7), "{v}");
-    assert!(result["total"].as_f64().unwrap_or_default() > 10_000.0, "{v}");
-    Ok(())
+    answers_daily_steps(&built, "tpl-js")
 }

@@ -160,45 +160,45 @@ fn run(cli: Cli) -> CliResult {
     }
     let home = resolve_home(cli.home.as_deref());
     let host = Host::open_on(&home, &database)?;
-    let json = cli.json;
-    match cli.command {
-        Command::Plugin(cmd) => plugin::run(&host, cmd, json),
-        Command::Consent(cmd) => consent::run(&host, cmd, json),
+    on_host(&host, cli.command, cli.json)
+}
+
+/// The commands that work on an opened home.
+fn on_host(host: &Host, command: Command, json: bool) -> CliResult {
+    match command {
+        Command::Plugin(cmd) => plugin::run(host, cmd, json),
+        Command::Consent(cmd) => consent::run(host, cmd, json),
         Command::Invoke {
             user,
             plugin,
             tool,
             args,
-        } => data::invoke(&host, &user, &plugin, &tool, args.as_deref(), json),
+        } => data::invoke(host, &user, &plugin, &tool, args.as_deref(), json),
         Command::Import {
             user,
             connector,
             file,
             patient,
-        } => data::import(&host, &user, &connector, &file, patient.as_deref(), json),
+        } => data::import(host, &user, &connector, &file, patient.as_deref(), json),
         Command::Sync {
             user,
             connector,
             options,
-        } => data::sync(&host, &user, &connector, options.as_deref(), json),
+        } => data::sync(host, &user, &connector, options.as_deref(), json),
         Command::Records {
             add: Some(RecordsCommand::Add(entry)),
             ..
-        } => data::add_record(&host, entry, json),
-        Command::Records { user, types, limit, .. } => data::records(
-            &host,
-            user.as_deref().unwrap_or_default(),
-            types.as_deref(),
-            limit,
-            json,
-        ),
-        Command::User(cmd) => data::user(&host, cmd, json),
-        Command::Token(cmd) => tokens::run(&host, cmd, json),
-        Command::LoginLink { user, expires, base } => tokens::login_link(&host, &user, &expires, base.as_deref(), json),
-        Command::Audit { user, verify } => data::audit(&host, user.as_deref(), verify, json),
-        Command::Erase { user } => data::erase(&host, &user, json),
-        Command::Migrate => data::migrate(&host, json),
-        Command::Trust(cmd) => review::trust(&host, cmd, json),
+        } => data::add_record(host, entry, json),
+        Command::Records { user, types, limit, .. } => {
+            data::records(host, user.as_deref().unwrap_or_default(), types.as_deref(), limit, json)
+        }
+        Command::User(cmd) => data::user(host, cmd, json),
+        Command::Token(cmd) => tokens::run(host, cmd, json),
+        Command::LoginLink { user, expires, base } => tokens::login_link(host, &user, &expires, base.as_deref(), json),
+        Command::Audit { user, verify } => data::audit(host, user.as_deref(), verify, json),
+        Command::Erase { user } => data::erase(host, &user, json),
+        Command::Migrate => data::migrate(host, json),
+        Command::Trust(cmd) => review::trust(host, cmd, json),
         Command::Demo
         | Command::New { .. }
         | Command::Types { .. }
